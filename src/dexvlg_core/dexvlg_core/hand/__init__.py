@@ -1,0 +1,1 @@
+"""The Shadow Hand: joint names, kinematics and geometry used by synthesis, the model and execution."""

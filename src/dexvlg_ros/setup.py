@@ -1,0 +1,20 @@
+from setuptools import find_packages, setup
+
+PACKAGE = "dexvlg_ros"
+
+setup(
+    name=PACKAGE,
+    version="0.1.0",
+    packages=find_packages(exclude=["test"]),
+    data_files=[
+        ("share/ament_index/resource_index/packages", [f"resource/{PACKAGE}"]),
+        (f"share/{PACKAGE}", ["package.xml"]),
+    ],
+    install_requires=["setuptools"],
+    zip_safe=True,
+    maintainer="DexVLG team",
+    maintainer_email="dexvlg@example.com",
+    description="The ROS boundary shared by every DexVLG node",
+    license="Apache-2.0",
+    entry_points={"console_scripts": []},
+)
