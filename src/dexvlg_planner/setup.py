@@ -16,5 +16,5 @@ setup(
     maintainer_email="dexvlg@example.com",
     description="ROS 2 node: the /predict_grasp service, wrapping a grasp predictor (the DexVLG model)",
     license="Apache-2.0",
-    entry_points={"console_scripts": []},
+    entry_points={"console_scripts": ["planner_node = dexvlg_planner.node:main"]},
 )
