@@ -34,7 +34,8 @@ hash_of() { cat "$@" 2>/dev/null | sha256sum | cut -d' ' -f1; }
 pip_install() {
   local log="$LOG_DIR/pip.log"
   if ! "$VENV/bin/python" -m pip install --disable-pip-version-check "$@" >"$log" 2>&1; then
-    if grep -qiE "NewConnectionError|Failed to establish|Temporary failure in name resolution|Network is unreachable|ConnectTimeout|Max retries exceeded|Could not fetch URL|ProxyError|connection refused" "$log"; then
+    if grep -qiE "NewConnectionError|Failed to establish|name resolution|Network is unreachable|ConnectTimeout|Max retries exceeded|Could not fetch URL|ProxyError|connection refused" "$log" ||
+        ! registry_reachable; then
       die "cannot reach the Python package registry (PyPI) to install: $*" \
         "Check the network or proxy (HTTPS_PROXY, PIP_INDEX_URL) and run the same command again;" \
         "what was already installed is kept. pip's output: $log"
@@ -42,6 +43,17 @@ pip_install() {
     tail -n 15 "$log" >&2
     die "pip could not install: $*" "Full output: $log"
   fi
+}
+
+# pip may only say "from versions: none" when its index is unreachable; ask the index directly.
+registry_reachable() {
+  "$VENV/bin/python" - <<'PY' >/dev/null 2>&1
+import os, subprocess, sys, urllib.request
+url = os.environ.get("PIP_INDEX_URL") or subprocess.run(
+    [sys.executable, "-m", "pip", "config", "get", "global.index-url"], capture_output=True, text=True
+).stdout.strip() or "https://pypi.org/simple"
+urllib.request.urlopen(url.rstrip("/") + "/pip/", timeout=10)
+PY
 }
 
 ros_mode() { [ -f "$ROS_PREFIX/setup.bash" ] && echo apt || echo wheels; }
@@ -140,7 +152,8 @@ sources_hash() {
 }
 
 install_complete() {
-  [ -f "$WS/install/setup.bash" ] || return 1
+  [ -d "$WS/install" ] || return 1
+  [ -f "$WS/install/setup.bash" ] || { say "install/ lacks setup.bash: rebuilding"; return 1; }
   local pkg
   for pkg in $(PACKAGES); do
     [ -f "$WS/install/$pkg/share/$pkg/package.xml" ] || { say "install/ lacks $pkg: rebuilding"; return 1; }
@@ -150,7 +163,7 @@ install_complete() {
 build() {
   local stamp="$WS/install/.dexvlg-build" want
   want="$(sources_hash)"
-  if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && install_complete; then
+  if install_complete && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
     say "workspace up to date (install/)"
     return 0
   fi
