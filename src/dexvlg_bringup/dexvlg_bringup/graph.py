@@ -101,8 +101,9 @@ def load_graph(name: str, directory: Path | None = None) -> Graph:
 
 def launch_description(name: str):  # -> launch.LaunchDescription, imported lazily: launch may be absent
     """A LaunchDescription starting the graph's nodes (for the launch files)."""
-    from launch import LaunchDescription
     from launch_ros.actions import Node
+
+    from launch import LaunchDescription
 
     return LaunchDescription(
         [

@@ -56,7 +56,9 @@ class GraphRunner:
 
     def start(self) -> None:
         """Start every node; if one cannot start, stop those already started and raise."""
-        commands = {n.name: [str(executable_path(n)), *n.ros_args(self.overrides.get(n.name))] for n in self.graph.nodes}
+        commands = {
+            n.name: [str(executable_path(n)), *n.ros_args(self.overrides.get(n.name))] for n in self.graph.nodes
+        }
         for name, command in commands.items():
             self.processes[name] = subprocess.Popen(command, preexec_fn=_die_with_parent)
             print(f"[runner] started {name} (pid {self.processes[name].pid})", flush=True)
