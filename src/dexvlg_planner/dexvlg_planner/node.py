@@ -6,7 +6,6 @@ import threading
 import time
 
 import rclpy
-from dexvlg_core.predictor import GraspPredictor, PredictionError, check_request, load_predictor
 from dexvlg_interfaces.srv import PredictGrasp
 from rclpy.callback_groups import MutuallyExclusiveCallbackGroup, ReentrantCallbackGroup
 from rclpy.executors import ExternalShutdownException, MultiThreadedExecutor
@@ -14,6 +13,7 @@ from rclpy.node import Node
 from rclpy.qos import QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import PointCloud2
 
+from dexvlg_core.predictor import GraspPredictor, PredictionError, check_request, load_predictor
 from dexvlg_ros.cloud import CloudError, msg_to_cloud
 from dexvlg_ros.grasp_msg import grasp_to_msg
 
@@ -23,8 +23,8 @@ DEFAULT_PREDICTOR = "dexvlg_core.predictor:RandomGraspPredictor"
 class PlannerNode(Node):
     """Serves PredictGrasp; an empty request cloud means the latest cloud from perception."""
 
-    def __init__(self, predictor: GraspPredictor | None = None) -> None:
-        super().__init__("dexvlg_planner")
+    def __init__(self, predictor: GraspPredictor | None = None, **node_kwargs: object) -> None:
+        super().__init__("dexvlg_planner", **node_kwargs)
         self.declare_parameter("predictor", DEFAULT_PREDICTOR)
         self.declare_parameter("default_num_grasps", 16)
         self.declare_parameter("max_num_grasps", 256)

@@ -10,7 +10,7 @@ from rclpy.node import Node
 from dexvlg_ros.cloud import cloud_to_msg
 
 
-class ServiceUnavailable(TimeoutError):
+class ServiceUnavailableError(TimeoutError):
     """The service did not appear, or did not answer, in time."""
 
 
@@ -26,7 +26,7 @@ class PredictGraspClient:
     def wait(self, timeout: float = 30.0) -> None:
         """Wait for the server (DDS discovery on loopback takes 0.15-3 s)."""
         if not self.client.wait_for_service(timeout_sec=timeout):
-            raise ServiceUnavailable(f"{self.client.srv_name} did not appear within {timeout:.0f} s")
+            raise ServiceUnavailableError(f"{self.client.srv_name} did not appear within {timeout:.0f} s")
 
     def request(
         self,
@@ -52,5 +52,5 @@ class PredictGraspClient:
             self._executor.remove_node(self.node)
         if not future.done():
             self.client.remove_pending_request(future)
-            raise ServiceUnavailable(f"{self.client.srv_name} did not answer within {timeout:.0f} s")
+            raise ServiceUnavailableError(f"{self.client.srv_name} did not answer within {timeout:.0f} s")
         return future.result()

@@ -1,0 +1,102 @@
+"""The planner node in-process, with real rclpy and DDS, and predictors that misbehave on purpose."""
+
+from __future__ import annotations
+
+import os
+import threading
+
+import numpy as np
+import pytest
+import rclpy
+from rclpy.executors import MultiThreadedExecutor
+
+from dexvlg_core.grasp import Grasp
+from dexvlg_planner.node import PlannerNode
+from dexvlg_ros.clients import PredictGraspClient
+
+
+class CrashingPredictor:
+    def predict(self, points, colors, instruction, num_grasps):
+        raise RuntimeError("CUDA out of memory (simulated)")
+
+
+class EmptyPredictor:
+    def predict(self, points, colors, instruction, num_grasps):
+        return []
+
+
+class RecordingPredictor:
+    """Returns grasps at the centroid, and records what it was given."""
+
+    def __init__(self):
+        self.calls = []
+
+    def predict(self, points, colors, instruction, num_grasps):
+        self.calls.append((points.copy(), instruction, num_grasps))
+        centre = points.mean(axis=0)
+        return [Grasp(position=centre, rotation=np.eye(3), joints=np.zeros(22), score=1.0 - i / num_grasps)
+                for i in range(num_grasps)]
+
+
+@pytest.fixture
+def serve(monkeypatch):
+    monkeypatch.setenv("ROS_DOMAIN_ID", str(60 + os.getpid() % 40))
+    context = rclpy.Context()
+    rclpy.init(context=context)
+    executors = []
+
+    def start(predictor):
+        server = PlannerNode(predictor=predictor, context=context)
+        executor = MultiThreadedExecutor(num_threads=2, context=context)
+        executor.add_node(server)
+        threading.Thread(target=executor.spin, daemon=True).start()
+        executors.append((executor, server))
+        client = PredictGraspClient(rclpy.create_node("planner_test_client", context=context))
+        client.wait(timeout=30.0)
+        return client
+
+    yield start
+    for executor, server in executors:
+        executor.shutdown()
+        server.destroy_node()
+    rclpy.shutdown(context=context)
+
+
+def cloud(n=500):
+    rng = np.random.default_rng(0)
+    return rng.normal(size=(n, 3)).astype(np.float32), rng.integers(0, 255, (n, 3), dtype=np.uint8)
+
+
+def test_crashing_predictor_answers_with_the_error(serve):
+    client = serve(CrashingPredictor())
+    response = client.call(client.request("grasp it", *cloud()))
+    assert not response.success and "CUDA out of memory" in response.message
+    # The service is still up after the crash.
+    assert "CUDA" in client.call(client.request("grasp it", *cloud())).message
+
+
+def test_empty_prediction_is_not_success(serve):
+    client = serve(EmptyPredictor())
+    response = client.call(client.request("grasp it", *cloud()))
+    assert not response.success and "no grasp" in response.message
+
+
+def test_nan_points_are_dropped_and_count_is_capped(serve):
+    predictor = RecordingPredictor()
+    client = serve(predictor)
+    points, colors = cloud()
+    points[:100] = np.nan
+    response = client.call(client.request("  grasp the mug  ", points, colors, num_grasps=10_000))
+    assert response.success
+    received, instruction, num = predictor.calls[-1]
+    assert len(received) == 400 and np.isfinite(received).all()
+    assert num == 256 and len(response.grasps) == 256  # max_num_grasps
+    np.testing.assert_allclose(
+        [response.grasps[0].wrist_pose.position.x, response.grasps[0].wrist_pose.position.y],
+        np.nanmean(points, axis=0)[:2], atol=1e-5)
+
+
+def test_default_num_grasps(serve):
+    client = serve(RecordingPredictor())
+    response = client.call(client.request("grasp it", *cloud(), num_grasps=0))
+    assert len(response.grasps) == 16
