@@ -18,6 +18,7 @@ setup(
         (f"share/{PACKAGE}/config/graphs", glob(f"{WS}/config/graphs/*.yaml")),
     ],
     install_requires=["setuptools"],
+    extras_require={"test": ["pytest"]},
     zip_safe=True,
     maintainer="DexVLG team",
     maintainer_email="dexvlg@example.com",

@@ -13,7 +13,7 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 
 from dexvlg_core.grasp import Grasp
-from dexvlg_core.hand.joints import NUM_JOINTS
+from dexvlg_core.hand.mjcf import joint_limits
 
 
 class PredictionError(ValueError):
@@ -79,18 +79,20 @@ class RandomGraspPredictor:
         rng = np.random.default_rng(self.seed)
         centre = points.mean(axis=0)
         radius = float(np.percentile(np.linalg.norm(points - centre, axis=1), 90))
+        lower, upper = joint_limits()
         grasps = []
         for _ in range(num_grasps):
             approach = rng.normal(size=3)
             approach /= np.linalg.norm(approach)
-            # Hand frame: fingers +z, palm -y. Palm faces the centre: -y points along -approach... i.e. y = approach.
+            # Hand frame: fingers +z, palm -y; the palm faces the centre, so +y points away from it (= approach).
             y_axis = approach
             z_axis = np.cross(rng.normal(size=3), y_axis)
             z_axis /= np.linalg.norm(z_axis)
             x_axis = np.cross(y_axis, z_axis)
             rotation = np.stack([x_axis, y_axis, z_axis], axis=1)
             position = centre + approach * (radius + self.standoff) - z_axis * 0.08
-            joints = rng.uniform(0.0, 0.8, NUM_JOINTS)
-            grasps.append(Grasp(position=position, rotation=rotation, joints=joints, pregrasp=joints * 0.3,
+            joints = rng.uniform(lower, upper)
+            pregrasp = np.clip(0.3 * joints, lower, upper)
+            grasps.append(Grasp(position=position, rotation=rotation, joints=joints, pregrasp=pregrasp,
                                 score=float(rng.random())))
         return sorted(grasps, key=lambda g: -g.score)

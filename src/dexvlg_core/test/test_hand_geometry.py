@@ -1,0 +1,166 @@
+"""HandModel point sets: surface samples, contact candidates, front normals, keypoints, spheres."""
+
+import mujoco
+import numpy as np
+import pytest
+import torch
+
+from dexvlg_core.hand import mjcf
+from dexvlg_core.hand.geometry import (
+    CONTACT_SETS,
+    HandGeometryConfig,
+    build_geometry,
+    collision_primitives,
+    primitive_sdf,
+    visual_meshes,
+)
+from dexvlg_core.hand.joints import FINGERS, LINK_NAMES, joint_index, model_link_name, to_model
+from dexvlg_core.hand.model import HandModel
+
+
+@pytest.fixture(scope="module")
+def hand() -> HandModel:
+    return HandModel(dtype=torch.float64)
+
+
+def _world_sdf(hand: HandModel, q: np.ndarray, points: np.ndarray, links: np.ndarray) -> np.ndarray:
+    """Signed distance of world points to the union of their own link's MuJoCo collision geoms at q."""
+    model, data = hand.mj_model, mujoco.MjData(hand.mj_model)
+    data.qpos[mjcf.qpos_indices(model)] = to_model(q)
+    mujoco.mj_kinematics(model, data)
+    sdf = np.full(len(points), np.inf)
+    for link in np.unique(links):
+        body = model.body(model_link_name(LINK_NAMES[link])).id
+        mine = links == link
+        for geom in np.flatnonzero(model.geom_bodyid == body):
+            if model.geom_group[geom] != mjcf.COLLISION_GROUP:
+                continue
+            local = (points[mine] - data.geom_xpos[geom]) @ data.geom_xmat[geom].reshape(3, 3)
+            sdf[mine] = np.minimum(
+                sdf[mine], primitive_sdf(model.geom_type[geom], model.geom_size[geom], local)
+            )
+    return sdf
+
+
+def test_surface_points_lie_on_the_links_at_any_configuration(hand):
+    q = hand.random_q(2, torch.Generator().manual_seed(0))
+    points, normals = hand.surface_points(hand.forward_kinematics(q))
+    assert points.shape == (2, 2048, 3) == normals.shape
+    links = hand.surface_link.numpy()
+    assert "rh_forearm" not in {LINK_NAMES[i] for i in links}
+    for b in range(2):
+        sdf = _world_sdf(hand, q[b].numpy(), points[b].numpy(), links)
+        assert np.abs(sdf).max() < 1e-6
+        # normals point out: a step along the normal leaves the link, a step against it enters
+        out = _world_sdf(hand, q[b].numpy(), (points[b] + 1e-3 * normals[b]).numpy(), links)
+        assert np.all(out > 0.0) and np.median(out) > 0.9e-3
+    torch.testing.assert_close(
+        torch.linalg.vector_norm(normals, dim=-1), torch.ones(2, 2048, dtype=torch.float64)
+    )
+
+
+def test_sampling_is_deterministic_and_seeded(hand):
+    again = build_geometry(hand.mj_model, HandGeometryConfig())
+    np.testing.assert_array_equal(again.surface.points, hand.geometry.surface.points)
+    other = build_geometry(hand.mj_model, HandGeometryConfig(seed=1))
+    assert not np.allclose(other.surface.points, hand.geometry.surface.points)
+
+
+def test_visual_surface_points_lie_on_the_stl_meshes(hand):
+    geometry = build_geometry(hand.mj_model, HandGeometryConfig(surface_source="visual", surface_points=300))
+    meshes = visual_meshes(hand.mj_model)
+    for link, mesh in meshes.items():
+        mine = geometry.surface.link == LINK_NAMES.index(link)
+        tri = mesh.triangles
+        for p in geometry.surface.points[mine][:5]:
+            # on the plane of some triangle and inside it (barycentric coordinates in [0, 1])
+            normal = np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0])
+            area2 = np.linalg.norm(normal, axis=1)
+            ok = area2 > 1e-14
+            n = normal[ok] / area2[ok, None]
+            t = tri[ok]
+            plane = np.abs(np.einsum("ij,ij->i", p - t[:, 0], n))
+            bary = [
+                np.einsum("ij,ij->i", np.cross(t[:, (k + 1) % 3] - t[:, k], p - t[:, k]), n) for k in range(3)
+            ]
+            inside = np.all(np.stack(bary) >= -1e-12, axis=0)
+            assert np.any(inside & (plane < 1e-9)), link
+
+
+def test_contact_sets(hand):
+    labels_wrap, labels_pinch = hand.contact_point_labels("wrap"), hand.contact_point_labels("pinch")
+    assert set(labels_wrap) == set(FINGERS) | {"palm"}
+    assert set(labels_pinch) == {"TH", "FF", "MF", "palm"}
+    assert set(CONTACT_SETS["pinch"]) < set(CONTACT_SETS["wrap"])
+    assert set(hand.contact_indices("pinch").tolist()) < set(hand.contact_indices("wrap").tolist())
+    assert labels_wrap.count("palm") == 16 and labels_wrap.count("LF") == 8
+    with pytest.raises(KeyError):
+        hand.contact_indices("hook")
+
+
+def test_contact_candidates_sit_on_the_palmar_faces(hand):
+    q = hand.random_q(3, torch.Generator().manual_seed(1))
+    poses = hand.forward_kinematics(q)
+    points, normals = hand.contact_candidates(poses, "wrap")
+    links = hand.geometry.contact.link
+    front = hand.front_normals(poses)
+    front_of = torch.stack([front[:, hand.front_links.index(LINK_NAMES[i])] for i in links], dim=1)
+    cos = (normals * front_of).sum(-1)
+    assert torch.all(cos >= hand.config.geometry.contact_min_cos - 1e-9)
+    for b in range(3):
+        assert np.abs(_world_sdf(hand, q[b].numpy(), points[b].numpy(), links)).max() < 1e-6
+
+
+def test_front_normals_point_where_the_fingertips_flex(hand):
+    # pads face the direction a fingertip moves when its distal joint flexes
+    q = hand.random_q(4, torch.Generator().manual_seed(2)).requires_grad_(True)
+    distal = {"FF": "rh_FFJ1", "MF": "rh_MFJ1", "RF": "rh_RFJ1", "LF": "rh_LFJ1", "TH": "rh_THJ1"}
+    tips = hand.fingertips(hand.forward_kinematics(q))
+    front = hand.front_normals(hand.forward_kinematics(q.detach()))
+    for f, finger in enumerate(FINGERS):
+        velocity = torch.stack(
+            [torch.autograd.grad(tips[:, f, k].sum(), q, retain_graph=True)[0][:, joint_index(distal[finger])]
+             for k in range(3)], dim=-1)  # fmt: skip
+        velocity = velocity / torch.linalg.vector_norm(velocity, dim=-1, keepdim=True)
+        pad = front[:, hand.front_links.index(f"rh_{finger.lower()}distal")]
+        assert torch.all((velocity * pad).sum(-1) > 0.99), finger
+    palm = hand.front_normals(hand.forward_kinematics(torch.zeros(1, 22, dtype=torch.float64)))
+    torch.testing.assert_close(palm[0, 0], torch.tensor([0.0, -1.0, 0.0], dtype=torch.float64))
+
+
+def test_penetration_keypoints_on_every_geometric_link(hand):
+    q = hand.random_q(1, torch.Generator().manual_seed(3))
+    keypoints = hand.penetration_keypoints(hand.forward_kinematics(q))
+    links = hand.geometry.keypoints.link
+    assert keypoints.shape == (1, len(links), 3)
+    assert set(links.tolist()) == {p.link for p in collision_primitives(hand.mj_model, LINK_NAMES[1:])}
+    assert np.abs(_world_sdf(hand, q[0].numpy(), keypoints[0].numpy(), links)).max() < 1e-6
+
+
+def test_self_collision_spheres_fill_the_collision_geoms(hand):
+    q = hand.random_q(1, torch.Generator().manual_seed(4))
+    centres, radii = hand.self_collision_spheres(hand.forward_kinematics(q))
+    sdf = _world_sdf(hand, q[0].numpy(), centres[0].numpy(), hand.sphere_link.numpy())
+    assert np.all(sdf <= -radii.numpy() + 1e-7)  # every sphere inside its link's geoms (pk FK: ~1e-8 m)
+    pairs = hand.geometry.sphere_pairs
+    assert np.all(hand.geometry.spheres.link[pairs[:, 0]] != hand.geometry.spheres.link[pairs[:, 1]])
+
+
+def test_self_penetration_open_hand_vs_crossed_fingers(hand):
+    open_hand = torch.zeros(1, 22, dtype=torch.float64)
+    assert hand.self_penetration(hand.forward_kinematics(open_hand)).max() == 0.0
+    crossed = open_hand.clone()
+    crossed[0, joint_index("rh_FFJ4")], crossed[0, joint_index("rh_MFJ4")] = (
+        0.349,
+        -0.349,
+    )  # index onto middle
+    depth = hand.self_penetration(hand.forward_kinematics(crossed))
+    assert depth.max() > 0.003
+    # MuJoCo agrees that the index and middle proximal capsules overlap there
+    model, data = hand.mj_model, mujoco.MjData(hand.mj_model)
+    data.qpos[mjcf.qpos_indices(model)] = to_model(crossed[0].numpy())
+    mujoco.mj_forward(model, data)
+    touching = {
+        frozenset((model.geom(c.geom1).name, model.geom(c.geom2).name)) for c in data.contact[: data.ncon]
+    }
+    assert frozenset(("robot0:C_ffproximal", "robot0:C_mfproximal")) in touching
