@@ -15,8 +15,8 @@ PURE_PYTHON = ["dexvlg_core", "dexvlg_model", "dexvlg_data"]
 # ROS package names of this workspace and its ROS dependencies, plus the rosdep keys the package.xml files use.
 KNOWN_KEYS = set(LAYOUT) | {
     "ament_cmake", "rosidl_default_generators", "rosidl_default_runtime", "ament_cmake_pytest", "rclpy",
-    "std_msgs", "geometry_msgs", "sensor_msgs", "action_msgs", "python3-numpy", "python3-scipy", "python3-yaml",
-    "python3-torch", "python3-tqdm", "python3-matplotlib", "python3-pytest",
+    "std_msgs", "geometry_msgs", "sensor_msgs", "action_msgs", "visualization_msgs", "python3-numpy",
+    "python3-scipy", "python3-yaml", "python3-torch", "python3-tqdm", "python3-matplotlib", "python3-pytest",
 }
 
 

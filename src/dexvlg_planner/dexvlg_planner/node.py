@@ -12,10 +12,12 @@ from rclpy.executors import ExternalShutdownException, MultiThreadedExecutor
 from rclpy.node import Node
 from rclpy.qos import QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import PointCloud2
+from visualization_msgs.msg import MarkerArray
 
 from dexvlg_core.predictor import GraspPredictor, PredictionError, check_request, load_predictor
 from dexvlg_ros.cloud import CloudError, msg_to_cloud
 from dexvlg_ros.grasp_msg import grasp_to_msg
+from dexvlg_ros.markers import grasp_markers
 
 DEFAULT_PREDICTOR = "dexvlg_core.predictor:RandomGraspPredictor"
 
@@ -41,6 +43,8 @@ class PlannerNode(Node):
             QoSProfile(depth=1, reliability=ReliabilityPolicy.BEST_EFFORT),
             callback_group=MutuallyExclusiveCallbackGroup(),
         )
+        # Every answer is also drawn in rviz2 (config/dexvlg.rviz).
+        self._markers = self.create_publisher(MarkerArray, "/dexvlg/grasp_markers", 1)
         self.create_service(PredictGrasp, "predict_grasp", self._on_predict, callback_group=ReentrantCallbackGroup())
         self.get_logger().info(f"/predict_grasp ready (predictor: {type(self._predictor).__name__})")
 
@@ -74,7 +78,9 @@ class PlannerNode(Node):
             self.get_logger().error(f"predictor failed: {error!r}")
             response.success, response.message = False, f"predictor failed: {error!r}"
             return response
-        response.grasps = [grasp_to_msg(g, cloud_msg.header) for g in grasps[:num_grasps]]
+        grasps = grasps[:num_grasps]
+        response.grasps = [grasp_to_msg(g, cloud_msg.header) for g in grasps]
+        self._markers.publish(grasp_markers(grasps, cloud_msg.header))
         response.success = bool(response.grasps)
         response.message = f"{len(response.grasps)} grasps" if response.grasps else "predictor returned no grasp"
         response.timing_names = list(timings)

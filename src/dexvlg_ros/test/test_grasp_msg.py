@@ -63,3 +63,18 @@ def test_bad_messages_raise():
     msg.wrist_pose.orientation.x = msg.wrist_pose.orientation.y = msg.wrist_pose.orientation.z = 0.0
     with pytest.raises(ValueError, match="non-zero"):
         msg_to_grasp(msg)
+
+
+def test_markers_rank_and_replace_previous_set():
+    from std_msgs.msg import Header
+    from visualization_msgs.msg import Marker
+
+    from dexvlg_ros.markers import grasp_markers
+
+    grasps = [make_grasp(), make_grasp(position=[0.0, 0.0, 0.3])]
+    markers = grasp_markers(grasps, Header(frame_id="world")).markers
+    assert markers[0].action == Marker.DELETEALL
+    arrows = [m for m in markers if m.type == Marker.ARROW and m.action == Marker.ADD]
+    assert len(arrows) == 2 and arrows[0].color.g > arrows[1].color.g
+    start, tip = arrows[1].points
+    np.testing.assert_allclose([tip.x - start.x, tip.y - start.y, tip.z - start.z], grasps[1].rotation[:, 2] * 0.08)
