@@ -18,7 +18,7 @@ demo: setup
 test: setup
 	$(ENV)
 	colcon test --event-handlers console_cohesion- --return-code-on-test-failure || status=$$?
-	colcon test-result --verbose || status=$${status:-$$?}
+	colcon test-result --verbose --all || status=$${status:-$$?}
 	python -m pytest test -q -p no:cacheprovider || { rc=$$?; [ $$rc -eq 5 ] || status=$$rc; }
 	exit $${status:-0}
 

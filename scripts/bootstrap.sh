@@ -120,8 +120,10 @@ install_deps() {
   pip_install --upgrade "pip>=24"
   install_torch
   if [ "$mode" = apt ]; then
-    # rclpy and the message packages come from apt, built against the system numpy: keep that numpy.
-    grep -v -E '^numpy' "$WS/requirements/python.txt" >"$LOG_DIR/python-apt.txt"
+    # rclpy and the message packages come from apt, built against the system numpy: keep that numpy. colcon
+    # goes into the venv too, so that installed nodes run with the venv's Python (torch, mujoco, ...).
+    { grep -v -E '^numpy' "$WS/requirements/python.txt"; grep -E '^colcon' "$WS/requirements/ros-jazzy.txt"; } \
+      >"$LOG_DIR/python-apt.txt"
     pip_install -r "$LOG_DIR/python-apt.txt"
   else
     pip_install -r "$WS/requirements/ros-jazzy.txt" -r "$WS/requirements/python.txt" \
@@ -170,7 +172,7 @@ build() {
   rm -f "$stamp"
   say "colcon build (log: $WS/log/latest_build)"
   local out="$LOG_DIR/colcon-build.log"
-  if ! (cd "$WS" && colcon build --cmake-args -DBUILD_TESTING=ON -DPython3_EXECUTABLE="$VENV/bin/python" \
+  if ! (cd "$WS" && "$VENV/bin/colcon" build --cmake-args -DBUILD_TESTING=ON -DPython3_EXECUTABLE="$VENV/bin/python" \
           >"$out" 2>&1); then
     tail -n 30 "$out" >&2
     if grep -qE "does not match the source|CMakeCache.txt directory .* is different" "$out" "$WS"/log/latest_build/*/stdout_stderr.log 2>/dev/null; then
@@ -198,7 +200,7 @@ main() {
   install_deps "$mode"
   # shellcheck source=env.sh
   DEXVLG_ENV_NO_INSTALL=1 source "$WS/scripts/env.sh"
-  command -v colcon >/dev/null 2>&1 || die "colcon is not installed in $VENV." \
+  [ -x "$VENV/bin/colcon" ] || die "colcon is not installed in $VENV." \
     "Delete $VENV/.dexvlg-deps and run again to reinstall the dependencies."
   build
 }
