@@ -138,7 +138,9 @@ rosdep_install() {
     say "rosdep not found: skipping system dependencies (apt install python3-rosdep to enable)"
     return 0
   fi
-  [ -d /etc/ros/rosdep/sources.list.d ] || sudo rosdep init || true
+  local sudo=""
+  [ "$(id -u)" = 0 ] || sudo="sudo"
+  [ -d /etc/ros/rosdep/sources.list.d ] || $sudo rosdep init || true
   rosdep update --rosdistro jazzy >/dev/null 2>&1 || say "rosdep update failed (offline?); using its cache"
   rosdep install --from-paths "$WS/src" --ignore-src --rosdistro jazzy -y -r ||
     say "rosdep could not install every key; see its output above"
@@ -198,6 +200,8 @@ main() {
   fi
   make_venv "$mode"
   install_deps "$mode"
+  ldconfig -p 2>/dev/null | grep -q 'libEGL.so.1' ||
+    say "warning: libEGL not found; MuJoCo offscreen rendering (MUJOCO_GL=egl) needs it: apt install libegl1"
   # shellcheck source=env.sh
   DEXVLG_ENV_NO_INSTALL=1 source "$WS/scripts/env.sh"
   [ -x "$VENV/bin/colcon" ] || die "colcon is not installed in $VENV." \

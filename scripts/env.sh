@@ -38,6 +38,8 @@ source "$_dexvlg_venv/bin/activate"
 if [ -z "${DEXVLG_ENV_NO_INSTALL:-}" ] && [ -f "$_dexvlg_ws/install/setup.bash" ]; then
   # shellcheck disable=SC1091
   source "$_dexvlg_ws/install/setup.bash"
+  # The `dexvlg` command line (console scripts of ament_python packages install to lib/<package>/).
+  [ -d "$_dexvlg_ws/install/dexvlg_data/lib/dexvlg_data" ] && export PATH="$_dexvlg_ws/install/dexvlg_data/lib/dexvlg_data:$PATH"
 fi
 export MUJOCO_GL="${MUJOCO_GL:-egl}"
 

@@ -17,5 +17,5 @@ setup(
     maintainer_email="dexvlg@example.com",
     description="The DexVLG data engine and simulation benchmarks, pure Python (no rclpy)",
     license="Apache-2.0",
-    entry_points={"console_scripts": []},
+    entry_points={"console_scripts": ["dexvlg = dexvlg_data.cli:main"]},
 )
