@@ -42,7 +42,9 @@ class PartObject:
         try:
             return self.part_names.index(name)
         except ValueError:
-            raise KeyError(f"{self.object_id} ({self.category}) has no part {name!r}; parts: {self.part_names}") from None
+            raise KeyError(
+                f"{self.object_id} ({self.category}) has no part {name!r}; parts: {self.part_names}"
+            ) from None
 
     def part_mesh(self, name: str) -> trimesh.Trimesh:
         """The faces of one part as their own mesh (not watertight in general)."""
