@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from dexvlg_core.hand import mjcf
-from dexvlg_core.hand.joints import LINK_NAMES, model_link_name, to_model
+from dexvlg_core.hand.joints import LINK_NAMES, to_model
 from dexvlg_core.hand.model import HandModel, HandModelConfig
 
 
@@ -20,25 +20,13 @@ def _random_rotations(n: int, generator: torch.Generator) -> torch.Tensor:
     return rot * torch.linalg.det(rot)[:, None, None]  # proper rotations only
 
 
-def _mujoco_poses(model: mujoco.MjModel, q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    data = mujoco.MjData(model)
-    idx = mjcf.qpos_indices(model)
-    bodies = [model.body(model_link_name(link)).id for link in LINK_NAMES]
-    pos, rot = np.empty((len(q), len(bodies), 3)), np.empty((len(q), len(bodies), 3, 3))
-    for b, qb in enumerate(to_model(q)):
-        data.qpos[idx] = qb
-        mujoco.mj_kinematics(model, data)
-        pos[b], rot[b] = data.xpos[bodies], data.xmat[bodies].reshape(-1, 3, 3)
-    return pos, rot
-
-
 @pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
 def test_fk_matches_mujoco_on_1000_random_configurations(hand, dtype):
     model = hand if dtype == torch.float64 else HandModel(dtype=dtype)
     q = model.random_q(1000, torch.Generator().manual_seed(0))
     assert torch.all(q >= model.lower) and torch.all(q <= model.upper)
     poses = model.forward_kinematics(q)
-    ref_pos, ref_rot = _mujoco_poses(hand.mj_model, q.double().numpy())
+    ref_pos, ref_rot = mjcf.mujoco_link_poses(hand.mj_model, q.double().numpy())
     pos_err = np.abs(poses.pos.double().numpy() - ref_pos).max()
     rot_err = np.abs(poses.rot.double().numpy() - ref_rot).max()
     assert pos_err < 1e-5, pos_err

@@ -17,7 +17,15 @@ from pathlib import Path
 import mujoco
 import numpy as np
 
-from dexvlg_core.hand.joints import JOINT_NAMES, JOINT_SIGNS, MODEL_JOINT_NAMES, MODEL_PREFIX
+from dexvlg_core.hand.joints import (
+    JOINT_NAMES,
+    JOINT_SIGNS,
+    LINK_NAMES,
+    MODEL_JOINT_NAMES,
+    MODEL_PREFIX,
+    model_link_name,
+    to_model,
+)
 
 # Pose of the model's palm body (the base the fingers hang from) in the interchange hand root frame:
 # same orientation, 3.4 cm along the finger axis. 4x4 homogeneous transform.
@@ -210,6 +218,19 @@ def joint_limits(model: mujoco.MjModel | None = None) -> tuple[np.ndarray, np.nd
     signs = np.asarray(JOINT_SIGNS)[:, None]
     flipped = np.sort(ranges * signs, axis=1)  # a flipped joint swaps and negates its bounds
     return flipped[:, 0] + 0.0, flipped[:, 1] + 0.0  # + 0.0 turns -0.0 into 0.0
+
+
+def mujoco_link_poses(model: mujoco.MjModel, q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Reference FK by MuJoCo: world positions (B, L, 3) and rotations (B, L, 3, 3) of LINK_NAMES for q (B, 22)."""
+    data = mujoco.MjData(model)
+    idx = qpos_indices(model)
+    bodies = [model.body(model_link_name(link)).id for link in LINK_NAMES]
+    pos, rot = np.empty((len(q), len(bodies), 3)), np.empty((len(q), len(bodies), 3, 3))
+    for b, qb in enumerate(to_model(np.asarray(q, dtype=np.float64))):
+        data.qpos[idx] = qb
+        mujoco.mj_kinematics(model, data)
+        pos[b], rot[b] = data.xpos[bodies], data.xmat[bodies].reshape(-1, 3, 3)
+    return pos, rot
 
 
 @lru_cache(maxsize=1)

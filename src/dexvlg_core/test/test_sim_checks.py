@@ -1,0 +1,144 @@
+"""Static grasp checks: measured penetration depths, self-penetration, contacts and part alignment."""
+
+import mujoco
+import numpy as np
+import pytest
+import trimesh
+
+from dexvlg_core.hand.joints import joint_index
+from dexvlg_core.sim import examples
+from dexvlg_core.sim.checks import (
+    contacts,
+    hand_object_penetration,
+    nearest_distance,
+    part_alignment,
+    penetration,
+    point_triangles_distance,
+    pose_static,
+    self_penetration,
+)
+from dexvlg_core.sim.evaluator import postures_of
+from dexvlg_core.sim.objects import DecompositionConfig, load_object
+from dexvlg_core.sim.scene import SceneOptions, build_scene, pose_matrix
+
+FAR = pose_matrix([0.5, 0.5, 0.5], np.eye(3))  # hand root far from the object
+
+
+@pytest.fixture(scope="module")
+def decomposition(tmp_path_factory):
+    return DecompositionConfig(cache_dir=str(tmp_path_factory.mktemp("convex")))
+
+
+@pytest.fixture(scope="module")
+def cube(decomposition):
+    return load_object(examples.cube(), name="cube", config=decomposition)
+
+
+@pytest.fixture(scope="module")
+def cube_scene(cube):
+    return build_scene(cube, options=SceneOptions(camera=False))
+
+
+@pytest.mark.parametrize("depth", [0.001, 0.003, 0.005, 0.008])
+def test_sphere_pushed_into_box_measures_its_depth(cube, depth):
+    # The cube's CoACD hull as a MuJoCo mesh and spheres pushed `depth` into three different faces.
+    half, radius = examples.CUBE_SIZE / 2, 0.01
+    spec = mujoco.MjSpec()
+    spec.add_mesh(name="cube", uservert=cube.hulls[0].ravel())
+    spec.worldbody.add_geom(name="cube", type=mujoco.mjtGeom.mjGEOM_MESH, meshname="cube")
+    centres = [(0.0, 0.0, half + radius - depth), (half + radius - depth, 0.01, -0.005),
+               (0.012, -(half + radius - depth), 0.004)]
+    for i, centre in enumerate(centres):
+        spec.worldbody.add_geom(name=f"s{i}", type=mujoco.mjtGeom.mjGEOM_SPHERE, size=[radius, 0, 0], pos=centre)
+    spec.worldbody.add_geom(name="apart", type=mujoco.mjtGeom.mjGEOM_SPHERE, size=[radius, 0, 0],
+                            pos=(0, 0, -(half + radius + 0.002)))
+    model = spec.compile()
+    data = mujoco.MjData(model)
+    mujoco.mj_kinematics(model, data)
+    box = np.array([model.geom("cube").id])
+    for i in range(len(centres)):
+        check = penetration(model, data, np.array([model.geom(f"s{i}").id]), box, limit=0.003)
+        assert check.depth_mm == pytest.approx(1e3 * depth, abs=0.5)
+        assert check.passed == (depth <= 0.003)
+        assert check.pair == (f"s{i}", "cube") and "mm" in check.reason
+    assert penetration(model, data, np.array([model.geom("apart").id]), box, limit=0.003).depth_mm == 0.0
+
+
+def test_palm_pushed_five_mm_into_the_cube(cube):
+    # Palm front face at y = -0.0111 in the root frame; the cube's +y face 5 mm behind it, clear of the thumb.
+    centre = (-0.012, -0.0111 - examples.CUBE_SIZE / 2 + 0.005, 0.07)
+    scene = build_scene(cube, options=SceneOptions(camera=False), object_pose=pose_matrix(centre, np.eye(3)))
+    pose_static(scene, np.eye(4), np.zeros(22))
+    check = hand_object_penetration(scene)
+    assert check.depth_mm == pytest.approx(5.0, abs=0.5)
+    # The palm and the little finger's metacarpal share the palm plane: both are 5 mm deep.
+    assert check.pair[0] in ("C_palm0", "C_lfmetacarpal") and check.pair[1] == "object_hull0"
+    assert not check.passed
+    assert "exceeds 3.0 mm" in check.reason
+
+
+def test_self_penetration_open_hand_vs_crossed_fingers(cube_scene):
+    pose_static(cube_scene, FAR, np.zeros(22))
+    open_hand = self_penetration(cube_scene)
+    assert open_hand.depth_mm == 0.0 and open_hand.passed
+    # Index and middle fingers abducted towards each other: the proximal capsules (r = 1 cm) cross.
+    q = np.zeros(22)
+    q[joint_index("rh_FFJ4")], q[joint_index("rh_MFJ4")] = 0.349, -0.349
+    pose_static(cube_scene, FAR, q)
+    crossed = self_penetration(cube_scene)
+    assert crossed.depth_mm == pytest.approx(20.0, abs=0.5)
+    assert crossed.pair == ("C_ffproximal", "C_mfproximal") and not crossed.passed
+
+
+def test_power_grasp_contacts(cube_scene):
+    postures = postures_of(examples.cube_power_grasp(), cube_scene.object_pose0)
+    pose_static(cube_scene, postures.root, postures.grasp)
+    found = contacts(cube_scene)
+    assert set(found.fingers) == {"palm", "middle", "ring", "little", "thumb"}
+    assert "rh_ffdistal" not in found.links and found.link_distance_mm["rh_ffdistal"] > 2.0
+    assert all(found.link_distance_mm[link] <= 2.0 for link in found.links)
+    assert found.matches(("middle", "ring", "little", "thumb", "palm"))
+    assert found.matches(("index", "middle", "ring", "little", "thumb", "palm"))  # one finger off: still CMA
+    assert not found.matches(("index", "thumb"))
+    pose_static(cube_scene, FAR, np.zeros(22))
+    assert contacts(cube_scene).links == ()
+
+
+def test_part_alignment(decomposition):
+    # The cube plus a small knob under its -z face, away from every contact of the power grasp.
+    body = examples.cube()
+    knob = trimesh.creation.box(extents=(0.02, 0.02, 0.01))
+    knob.apply_translation((0.0, 0.0, -examples.CUBE_SIZE / 2 - 0.005))
+    mesh = trimesh.util.concatenate([body, knob])
+    labels = np.r_[np.zeros(len(body.faces), int), np.ones(len(knob.faces), int)]
+    obj = load_object(mesh, face_parts=labels, part_names=("body", "knob"),
+                      config=DecompositionConfig(method="hull", cache_dir=decomposition.cache_dir))
+    scene = build_scene(obj, options=SceneOptions(camera=False))
+    postures = postures_of(examples.cube_power_grasp(), scene.object_pose0)
+    pose_static(scene, postures.root, postures.grasp)
+    touching = contacts(scene)
+    links = touching.links
+    on_body = part_alignment(scene, "body", touching)
+    assert on_body.passed and "closest to part 'body'" in on_body.reason
+    assert set(on_body.fingers_on_part()) >= {"middle", "ring", "thumb"}
+    on_knob = part_alignment(scene, "knob", touching)
+    assert not on_knob.passed and set(on_knob.misaligned) == set(links)
+    target, other = on_knob.link_distance_mm["rh_palm"]
+    assert target > 10.0 and other < 2.0
+    assert not part_alignment(scene, "lid", touching).passed
+    assert "no part 'lid'" in part_alignment(scene, "lid", touching).reason
+
+
+def test_point_triangle_distance_matches_trimesh():
+    rng = np.random.default_rng(0)
+    sphere = trimesh.creation.icosphere(subdivisions=3, radius=0.05)  # 1280 triangles
+    sphere.vertices *= (1.0, 0.6, 1.4)  # uneven triangle sizes
+    triangles = sphere.vertices[sphere.faces]
+    points = rng.normal(size=(300, 3)) * 0.05
+    fast = point_triangles_distance(points, triangles)
+    # trimesh's naive closest point: every triangle for every point (independent implementation).
+    _, expected, _ = trimesh.proximity.closest_point_naive(sphere, points)
+    assert np.allclose(fast, expected, atol=1e-9)
+    for subset in (points[:40], points[rng.random(300) < 0.2] * 0.3, points + 0.2):
+        _, naive, _ = trimesh.proximity.closest_point_naive(sphere, subset)
+        assert nearest_distance(subset, triangles) == pytest.approx(naive.min(), abs=1e-9)

@@ -1,0 +1,133 @@
+"""The physics evaluator: the reference power grasp holds, the open hand does not, bad input fails cleanly,
+and parallel batches give the serial results."""
+
+import os
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from dexvlg_core.grasp import Grasp
+from dexvlg_core.sim import examples
+from dexvlg_core.sim.config import SimConfig
+from dexvlg_core.sim.evaluator import evaluate, evaluate_batch
+from dexvlg_core.sim.objects import DecompositionConfig, load_object
+from dexvlg_core.sim.scene import resting_pose
+
+
+@pytest.fixture(scope="module")
+def decomposition(tmp_path_factory):
+    return DecompositionConfig(cache_dir=str(tmp_path_factory.mktemp("convex")))
+
+
+@pytest.fixture(scope="module")
+def cube(decomposition):
+    return load_object(examples.cube(), name="cube", config=decomposition)
+
+
+@pytest.fixture(scope="module")
+def power(cube):
+    return evaluate(examples.cube_power_grasp(), cube)
+
+
+def test_power_grasp_holds_in_all_six_directions(power):
+    assert power.passed, power.reason
+    d = power.disturbance
+    assert d.passed and d.directions == ("+x", "-x", "+y", "-y", "+z", "-z") and all(d.held)
+    assert max(d.translation_mm) < 50.0 and max(d.rotation_deg) < 15.0
+    assert d.steps == 6 * (100 + 100 + 500)  # 0.4 s + 0.4 s + 2 s at 4 ms, six times
+    assert power.penetration.depth_mm < 3.0 and power.self_penetration.depth_mm < 3.0
+    assert set(power.contacts.fingers) == {"palm", "middle", "ring", "little", "thumb"}
+    assert power.contact_fingers_match is True
+    assert power.reason.startswith("valid")
+
+
+def test_same_pose_with_an_open_hand_fails(cube):
+    result = evaluate(examples.cube_open_hand(), cube)
+    assert not result.passed
+    d = result.disturbance
+    assert not d.passed and sum(d.held) <= 2  # at most the palm's own side and one lucky direction
+    assert max(d.translation_mm) > 50.0
+    assert "slipped" in result.reason and "-z" in result.reason  # nothing holds it against -z
+
+
+def test_power_grasp_without_squeeze_fails(cube):
+    # pregrasp None -> squeeze = grasp: the servos hold the contact posture and press with no force.
+    result = evaluate(replace(examples.cube_power_grasp(), pregrasp=None), cube)
+    assert not result.passed and not result.disturbance.passed
+
+
+def test_lift_from_the_table(decomposition):
+    bar = load_object(examples.bar(), name="bar", config=decomposition)
+    table_pose = resting_pose(bar, examples.BAR_TABLE_ROTATION)
+    config = SimConfig(run_disturbance=False, run_lift=True)
+    lifted = evaluate(examples.bar_power_grasp(), bar, config, table_pose=table_pose)
+    assert lifted.passed, lifted.reason
+    assert lifted.lift.rise_mm == pytest.approx(30.0, abs=5.0) and not lifted.lift.on_table
+    assert lifted.lift.table_penetration_mm == 0.0
+    opened = replace(examples.bar_power_grasp(), joints=np.zeros(22), pregrasp=np.zeros(22))
+    dropped = evaluate(opened, bar, config, table_pose=table_pose)
+    assert not dropped.passed and dropped.lift.on_table and dropped.lift.rise_mm < 5.0
+    assert "lift: object rose only" in dropped.reason
+    # A grasp pose pushed 2 cm into the table is rejected before simulating.
+    sunk = np.eye(4)
+    sunk[:3, :3] = table_pose[:3, :3]
+    sunk[:3, 3] = table_pose[:3, 3] - [0, 0, 0.02]
+    into_table = evaluate(examples.bar_power_grasp(), bar, config, table_pose=sunk)
+    assert not into_table.passed and "penetrates the table" in into_table.reason
+
+
+def test_bad_inputs_give_failed_results_with_reasons(cube, tmp_path):
+    row = examples.cube_power_grasp().to_bodex()[1].copy()
+    row[0] = np.nan
+    assert "NaN" in evaluate(row, cube).reason
+
+    grasp = examples.cube_power_grasp()
+    grasp.rotation = grasp.rotation.copy()
+    grasp.rotation[0, 0] = np.nan  # mutated after validation
+    assert "NaN" in evaluate(grasp, cube).reason
+
+    beyond = replace(examples.cube_power_grasp(), joints=np.full(22, 2.5))
+    result = evaluate(beyond, cube)
+    assert not result.passed and "beyond joint limits" in result.reason and "rh_FFJ4" in result.reason
+
+    broken = tmp_path / "broken.obj"
+    broken.write_text("v 0 0 0\nv nonsense\nf 1 2 3\n")
+    result = evaluate(examples.cube_power_grasp(), broken)
+    assert not result.passed and result.reason.startswith("object unusable")
+
+    deep = replace(examples.cube_power_grasp(), position=np.zeros(3))  # hand root in the cube's centre
+    result = evaluate(deep, cube)
+    assert not result.passed and "not simulated" in result.reason and result.sim_steps == 0
+
+    exploding = SimConfig(force_per_mass=1e9)  # 1e8 N on a 0.1 kg object
+    result = evaluate(examples.cube_power_grasp(), cube, exploding)
+    assert not result.passed and "unstable" in result.reason
+
+
+class _KillsWorker:
+    """Unpickling this in a worker process ends that process at once (a stand-in for a crash in C code)."""
+
+    def __reduce__(self):
+        return (os._exit, (3,))
+
+
+def test_parallel_batch_equals_serial(cube, decomposition, power):
+    row = examples.cube_power_grasp().to_bodex()
+    row[1, 3] = np.nan
+    grasps = [examples.cube_power_grasp(), examples.cube_open_hand(), row,
+              replace(examples.cube_power_grasp(), joints=np.full(22, -1.0))]
+    config = SimConfig()
+    serial = evaluate_batch(grasps, cube, config, workers=0, decomposition=decomposition)
+    parallel = evaluate_batch(grasps, cube, config, workers=2, chunk_size=1, decomposition=decomposition)
+    assert [r.summary() for r in serial] == [r.summary() for r in parallel]
+    assert [r.passed for r in parallel] == [True, False, False, False]
+    assert parallel[0].summary() == power.summary()
+
+
+def test_a_crashing_grasp_does_not_stop_the_batch(cube, decomposition):
+    grasps = [examples.cube_power_grasp(), _KillsWorker(), Grasp(np.zeros(3), np.eye(3), np.full(22, 9.0))]
+    results = evaluate_batch(grasps, cube, workers=2, chunk_size=3, decomposition=decomposition)
+    assert results[0].passed
+    assert not results[1].passed and "crashed" in results[1].reason
+    assert not results[2].passed and "beyond joint limits" in results[2].reason
