@@ -11,7 +11,9 @@ import importlib
 import sys
 
 # name -> module providing add_parser(subparsers) and run(args)
-SUBCOMMANDS: dict[str, str] = {}
+SUBCOMMANDS: dict[str, str] = {
+    "gallery": "dexvlg_data.objects.gallery",
+}
 
 
 def build_parser() -> argparse.ArgumentParser:
