@@ -21,11 +21,11 @@ PACKAGE_ROOT = Path(__file__).resolve().parents[1]
 REPO_ROOT = Path(__file__).resolve().parents[3]
 try:
     from dexvlg_core.arm import DEFAULT_LIMITS, fk, fk_dh, ik_closest, solve_ik
-    from dexvlg_core.arm._se3 import rotation_angle_between
+    from dexvlg_core.rotations import rotation_angle_between
 except ImportError:  # run from a source checkout without installing the package
     sys.path.insert(0, str(PACKAGE_ROOT))
     from dexvlg_core.arm import DEFAULT_LIMITS, fk, fk_dh, ik_closest, solve_ik
-    from dexvlg_core.arm._se3 import rotation_angle_between
+    from dexvlg_core.rotations import rotation_angle_between
 
 
 def _best_time(fn, repeats: int) -> float:

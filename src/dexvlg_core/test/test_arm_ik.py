@@ -16,9 +16,9 @@ from dexvlg_core.arm import (
     ik_closest,
     solve_ik,
 )
-from dexvlg_core.arm._se3 import rotation_angle_between, wrap_to_pi
 from dexvlg_core.arm.kinematics import dh_matrices
 from dexvlg_core.arm.mount import HandMount
+from dexvlg_core.rotations import rotation_angle_between, wrap_to_pi
 
 N_POSES = 10_000
 

@@ -6,6 +6,7 @@ import pytest
 import trimesh
 
 from dexvlg_core.hand.joints import joint_index
+from dexvlg_core.rotations import transform
 from dexvlg_core.sim import examples
 from dexvlg_core.sim.checks import (
     contacts,
@@ -19,9 +20,9 @@ from dexvlg_core.sim.checks import (
 )
 from dexvlg_core.sim.evaluator import postures_of
 from dexvlg_core.sim.objects import DecompositionConfig, load_object
-from dexvlg_core.sim.scene import SceneOptions, build_scene, pose_matrix
+from dexvlg_core.sim.scene import SceneOptions, build_scene
 
-FAR = pose_matrix([0.5, 0.5, 0.5], np.eye(3))  # hand root far from the object
+FAR = transform(np.eye(3), [0.5, 0.5, 0.5])  # hand root far from the object
 
 
 @pytest.fixture(scope="module")
@@ -67,7 +68,7 @@ def test_sphere_pushed_into_box_measures_its_depth(cube, depth):
 def test_palm_pushed_five_mm_into_the_cube(cube):
     # Palm front face at y = -0.0111 in the root frame; the cube's +y face 5 mm behind it, clear of the thumb.
     centre = (-0.012, -0.0111 - examples.CUBE_SIZE / 2 + 0.005, 0.07)
-    scene = build_scene(cube, options=SceneOptions(camera=False), object_pose=pose_matrix(centre, np.eye(3)))
+    scene = build_scene(cube, options=SceneOptions(camera=False), object_pose=transform(np.eye(3), centre))
     pose_static(scene, np.eye(4), np.zeros(22))
     check = hand_object_penetration(scene)
     assert check.depth_mm == pytest.approx(5.0, abs=0.5)

@@ -9,21 +9,17 @@ from dexvlg_core.arm.mount import HandMount
 from dexvlg_core.arm.ur10e import HOME_Q
 from dexvlg_core.camera import D415_COLOR
 from dexvlg_core.hand.joints import JOINT_NAMES
+from dexvlg_core.rotations import rot_z, transform
 from dexvlg_core.sim import examples
 from dexvlg_core.sim.config import SimConfig
 from dexvlg_core.sim.objects import DecompositionConfig, load_object
-from dexvlg_core.sim.scene import SceneOptions, build_scene, pose_matrix, resting_pose
+from dexvlg_core.sim.scene import SceneOptions, build_scene, resting_pose
 
 
 @pytest.fixture(scope="module")
 def cube(tmp_path_factory):
     return load_object(examples.cube(), name="cube", config=DecompositionConfig(
         cache_dir=str(tmp_path_factory.mktemp("convex"))))
-
-
-def rot_z(angle):
-    c, s = np.cos(angle), np.sin(angle)
-    return np.array([[c, -s, 0], [s, c, 0], [0, 0, 1.0]])
 
 
 def test_protocol_options_and_object(cube):
@@ -45,7 +41,7 @@ def test_protocol_options_and_object(cube):
 def test_mocap_weld_and_servos_move_the_hand(cube):
     scene = build_scene(cube, options=SceneOptions(camera=False))
     scene.set_gravity(False)
-    start = pose_matrix([0.3, 0.2, 0.1], rot_z(0.7))
+    start = transform(rot_z(0.7), [0.3, 0.2, 0.1])
     q = np.zeros(22)
     q[JOINT_NAMES.index("rh_MFJ3")] = 0.8
     q[JOINT_NAMES.index("rh_THJ1")] = 0.5
@@ -53,7 +49,7 @@ def test_mocap_weld_and_servos_move_the_hand(cube):
     mujoco.mj_forward(scene.model, scene.data)
     assert np.allclose(scene.root_pose(), start, atol=1e-9)
     # Move the mocap 5 cm and command new finger targets: the weld drags the hand, the servos follow.
-    target = pose_matrix([0.35, 0.2, 0.1], rot_z(0.7))
+    target = transform(rot_z(0.7), [0.35, 0.2, 0.1])
     scene.set_root_target(target)
     q2 = q.copy()
     q2[JOINT_NAMES.index("rh_MFJ3")] = 0.3
@@ -68,7 +64,7 @@ def test_mocap_weld_and_servos_move_the_hand(cube):
 def test_camera_sees_the_object_on_the_table(cube):
     scene = build_scene(cube, options=SceneOptions(table=True))
     assert np.allclose(scene.object_pose0, resting_pose(cube))
-    scene.set_hand(pose_matrix([5.0, 5.0, 5.0], np.eye(3)), np.zeros(22))  # out of view
+    scene.set_hand(transform(np.eye(3), [5.0, 5.0, 5.0]), np.zeros(22))  # out of view
     mujoco.mj_forward(scene.model, scene.data)
     intrinsics = D415_COLOR.scaled(0.25)
     rgb, depth, points, colors = scene.render(intrinsics)
@@ -93,6 +89,6 @@ def test_hand_on_the_arm_sits_at_the_mount(cube):
     scene.set_arm(np.array(HOME_Q))
     scene.set_hand(None, np.zeros(22))
     mujoco.mj_forward(scene.model, scene.data)
-    base = pose_matrix(options.arm_base, np.eye(3))
+    base = transform(np.eye(3), options.arm_base)
     expected = base @ fk(np.array(HOME_Q)) @ HandMount(0.05, 0.0).hand_in_tool0()
     assert np.allclose(scene.root_pose(), expected, atol=1e-6)

@@ -20,7 +20,8 @@ from enum import IntEnum
 
 import numpy as np
 
-from ._se3 import invert, rotation_angle_between, wrap_to_pi
+from dexvlg_core.rotations import invert, rotation_angle_between, wrap_to_pi
+
 from .kinematics import fk_dh
 from .ur10e import DEFAULT_LIMITS, NUM_JOINTS, UR10E_DH, JointLimits, URDHParams
 

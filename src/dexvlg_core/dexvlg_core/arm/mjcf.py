@@ -14,7 +14,8 @@ from pathlib import Path
 import mujoco
 import numpy as np
 
-from ._se3 import quat_wxyz
+from dexvlg_core.rotations import matrix_to_quat_wxyz
+
 from .mount import DEFAULT_MOUNT, HandMount
 from .ur10e import (
     BASE_INERTIA_LINK,
@@ -105,7 +106,7 @@ def ur10e_mjcf(config: ArmMjcfConfig = DEFAULT_ARM_CONFIG) -> str:
 
     lower, upper = config.limits.lower, config.limits.upper
     for i, (origin, link) in enumerate(zip(joint_origins(config.params), LINK_NAMES, strict=True)):
-        attrs = {"name": link, "pos": _fmt(origin[:3, 3]), "quat": _fmt(quat_wxyz(origin[:3, :3]))}
+        attrs = {"name": link, "pos": _fmt(origin[:3, 3]), "quat": _fmt(matrix_to_quat_wxyz(origin[:3, :3]))}
         if config.gravcomp:
             attrs["gravcomp"] = "1"
         body = ET.SubElement(parent, "body", attrs)
@@ -116,7 +117,7 @@ def ur10e_mjcf(config: ArmMjcfConfig = DEFAULT_ARM_CONFIG) -> str:
         _add_shapes(body, link, config.shapes, masses)
         parent = body
     ET.SubElement(parent, "site", name=TOOL0)
-    ET.SubElement(parent, "site", name=FLANGE, quat=_fmt(quat_wxyz(WRIST3_T_FLANGE[:3, :3])))
+    ET.SubElement(parent, "site", name=FLANGE, quat=_fmt(matrix_to_quat_wxyz(WRIST3_T_FLANGE[:3, :3])))
 
     contact = ET.SubElement(root, "contact")
     for body1, body2 in _EXCLUDED_PAIRS:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._se3 import invert, rot_z, transform
+from dexvlg_core.rotations import invert, rot_z, transform
 
 
 @dataclass(frozen=True)

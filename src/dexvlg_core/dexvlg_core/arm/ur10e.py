@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._se3 import rot_z, rpy_matrix, transform
+from dexvlg_core.rotations import rot_z, rpy_matrix, transform
 
 JOINT_NAMES: tuple[str, ...] = (
     "shoulder_pan_joint",

@@ -12,7 +12,8 @@ from pathlib import Path
 import mujoco
 import numpy as np
 
-from ._se3 import rpy_of, transform
+from dexvlg_core.rotations import rpy_of, transform
+
 from .mjcf import DEFAULT_ARM_CONFIG, ArmMjcfConfig, ur10e_mjcf
 from .ur10e import (
     BASE_INERTIA_LINK,

@@ -23,8 +23,9 @@ from scipy.spatial import cKDTree
 from dexvlg_core.hand.coupling import mujoco_ctrl
 from dexvlg_core.hand.geometry import HandGeometryConfig, build_geometry
 from dexvlg_core.hand.joints import FINGER_NAMES, LINK_NAMES, MODEL_PREFIX
+from dexvlg_core.rotations import transform
 from dexvlg_core.sim.config import SimConfig
-from dexvlg_core.sim.scene import Scene, hand_reference_model, pose_matrix
+from dexvlg_core.sim.scene import Scene, hand_reference_model
 
 _FAR_MM = 10.0  # contacts() caps link distances here; links that far are left out of the part distances
 _WARNINGS = (mujoco.mjtWarning.mjWARN_BADQACC, mujoco.mjtWarning.mjWARN_BADQPOS, mujoco.mjtWarning.mjWARN_BADQVEL)
@@ -498,7 +499,7 @@ def lift_test(scene: Scene, postures: GraspPostures) -> LiftResult:
         return LiftResult(False, f"hand penetrates the table by {1e3 * table_depth:.1f} mm at the grasp",
                           table_penetration_mm=1e3 * table_depth)
     back = postures.root[:3, :3] @ np.array([0.0, 1.0, 0.0])
-    pre_root = pose_matrix(postures.root[:3, 3] + cfg.lift_pregrasp_distance * back, postures.root[:3, :3])
+    pre_root = transform(postures.root[:3, :3], postures.root[:3, 3] + cfg.lift_pregrasp_distance * back)
     ctrl_pre, ctrl_grasp, ctrl_squeeze = postures.ctrls(scene)
     scene.reset()
     scene.set_gravity(True)

@@ -29,6 +29,7 @@ import trimesh
 from dexvlg_core.grasp import BODEX_SIZE, Grasp
 from dexvlg_core.hand.joints import JOINT_NAMES, NUM_JOINTS
 from dexvlg_core.hand.mjcf import joint_limits
+from dexvlg_core.rotations import transform
 from dexvlg_core.sim.checks import (
     ContactCheck,
     DisturbanceResult,
@@ -47,7 +48,7 @@ from dexvlg_core.sim.checks import (
 )
 from dexvlg_core.sim.config import SimConfig
 from dexvlg_core.sim.objects import DecompositionConfig, MeshError, SimObject, load_object
-from dexvlg_core.sim.scene import Scene, SceneOptions, build_scene, pose_matrix, resting_pose
+from dexvlg_core.sim.scene import Scene, SceneOptions, build_scene, resting_pose
 
 ObjectSource = SimObject | str | Path | trimesh.Trimesh
 
@@ -141,7 +142,7 @@ def check_grasp(grasp: Grasp, config: SimConfig) -> str:
 
 def postures_of(grasp: Grasp, object_pose: np.ndarray) -> GraspPostures:
     """The grasp in a scene whose object sits at ``object_pose``; pregrasp defaults to the grasp."""
-    root = object_pose @ pose_matrix(grasp.position, grasp.rotation)
+    root = object_pose @ transform(grasp.rotation, grasp.position)
     pregrasp = grasp.pregrasp if grasp.pregrasp is not None else grasp.joints
     return GraspPostures(root, np.asarray(pregrasp, float), np.asarray(grasp.joints, float),
                          np.asarray(grasp.squeeze_or_derived(), float))

@@ -32,6 +32,7 @@ from dexvlg_core.camera import (
 from dexvlg_core.hand.coupling import mujoco_ctrl
 from dexvlg_core.hand.joints import LINK_NAMES, MODEL_JOINT_NAMES, MODEL_PREFIX, to_model
 from dexvlg_core.hand.mjcf import COLLISION_GROUP, MOUNT_BODY, ROOT_BODY, HandMjcfConfig, build_hand_spec
+from dexvlg_core.rotations import matrix_to_quat_wxyz, quat_wxyz_to_matrix, transform
 from dexvlg_core.sim.config import SimConfig
 from dexvlg_core.sim.objects import SimObject
 
@@ -61,28 +62,6 @@ class SceneOptions:
     camera_elevation_deg: float = 45.0  # looking down
     camera_azimuth_deg: float = 0.0  # about world z, 0 = camera on the +x side
     object_rgba: tuple[float, float, float, float] = (0.8, 0.45, 0.2, 1.0)
-
-
-def pose_matrix(position: np.ndarray, rotation: np.ndarray) -> np.ndarray:
-    """4x4 homogeneous transform from a position (3,) and a rotation matrix (3, 3)."""
-    pose = np.eye(4)
-    pose[:3, :3] = rotation
-    pose[:3, 3] = position
-    return pose
-
-
-def mat_to_quat(rotation: np.ndarray) -> np.ndarray:
-    """Rotation matrix -> MuJoCo quaternion (w, x, y, z)."""
-    quat = np.zeros(4)
-    mujoco.mju_mat2Quat(quat, np.ascontiguousarray(rotation, dtype=np.float64).ravel())
-    return quat
-
-
-def quat_to_mat(quat: np.ndarray) -> np.ndarray:
-    """MuJoCo quaternion (w, x, y, z) -> rotation matrix."""
-    mat = np.zeros(9)
-    mujoco.mju_quat2Mat(mat, np.asarray(quat, dtype=np.float64))
-    return mat.reshape(3, 3)
 
 
 def look_at(eye: np.ndarray, target: np.ndarray) -> np.ndarray:
@@ -120,7 +99,7 @@ def _object_inertia(hulls: tuple[np.ndarray, ...], mass: float) -> tuple[np.ndar
 
 def _add_object(spec: mujoco.MjSpec, obj: SimObject, pose: np.ndarray, config: SimConfig,
                 options: SceneOptions) -> None:
-    body = spec.worldbody.add_body(name=OBJECT_BODY, pos=pose[:3, 3], quat=mat_to_quat(pose[:3, :3]))
+    body = spec.worldbody.add_body(name=OBJECT_BODY, pos=pose[:3, 3], quat=matrix_to_quat_wxyz(pose[:3, :3]))
     body.add_freejoint(name=OBJECT_JOINT)
     com, inertia = _object_inertia(obj.hulls, config.object_mass)
     body.explicitinertial = True
@@ -149,7 +128,7 @@ def _add_camera(spec: mujoco.MjSpec, target: np.ndarray, options: SceneOptions) 
         [np.cos(elevation) * np.cos(azimuth), np.cos(elevation) * np.sin(azimuth), np.sin(elevation)]
     )
     eye = target + offset
-    spec.worldbody.add_camera(name=CAMERA, pos=eye, quat=mat_to_quat(look_at(eye, target)),
+    spec.worldbody.add_camera(name=CAMERA, pos=eye, quat=matrix_to_quat_wxyz(look_at(eye, target)),
                               fovy=options.intrinsics.fovy_deg)
     # The offscreen buffer must hold a full-resolution frame.
     spec.visual.global_.offwidth = max(spec.visual.global_.offwidth, options.intrinsics.width)
@@ -231,7 +210,7 @@ class Scene:
             free = m.joint(HAND_JOINT)
             self.hand_free_qpos = slice(int(free.qposadr[0]), int(free.qposadr[0]) + 7)
             mount = m.body(MOUNT_BODY).id
-            self.mount_in_root = pose_matrix(m.body_pos[mount], quat_to_mat(m.body_quat[mount]))
+            self.mount_in_root = transform(quat_wxyz_to_matrix(m.body_quat[mount]), m.body_pos[mount])
         else:
             self.hand_free_qpos = None
             self.mount_in_root = np.eye(4)
@@ -254,20 +233,20 @@ class Scene:
 
     def set_object_pose(self, pose: np.ndarray) -> None:
         """Place the object (4x4 world pose) at rest."""
-        self.data.qpos[self.object_qpos] = np.concatenate([pose[:3, 3], mat_to_quat(pose[:3, :3])])
+        self.data.qpos[self.object_qpos] = np.concatenate([pose[:3, 3], matrix_to_quat_wxyz(pose[:3, :3])])
         self.data.qvel[self.object_dofs] = 0.0
 
     def object_pose(self) -> np.ndarray:
         """Current 4x4 world pose of the object frame."""
         q = self.data.qpos[self.object_qpos]
-        return pose_matrix(q[:3], quat_to_mat(q[3:]))
+        return transform(quat_wxyz_to_matrix(q[3:]), q[:3])
 
     def set_root_target(self, root_pose: np.ndarray) -> None:
         """Move the mocap (floating hand) to a hand root pose; the weld pulls the hand there when stepping."""
         if self.mocap < 0:
             raise RuntimeError("the hand is on the arm: command the arm joints instead")
         self.data.mocap_pos[self.mocap] = root_pose[:3, 3]
-        self.data.mocap_quat[self.mocap] = mat_to_quat(root_pose[:3, :3])
+        self.data.mocap_quat[self.mocap] = matrix_to_quat_wxyz(root_pose[:3, :3])
 
     def set_hand(self, root_pose: np.ndarray | None, joints: np.ndarray) -> None:
         """Teleport the hand: root at ``root_pose`` (4x4 world; floating hand only), the 22 joints (real
@@ -276,7 +255,7 @@ class Scene:
         if root_pose is not None:
             self.set_root_target(root_pose)
             mount = root_pose @ self.mount_in_root
-            self.data.qpos[self.hand_free_qpos] = np.concatenate([mount[:3, 3], mat_to_quat(mount[:3, :3])])
+            self.data.qpos[self.hand_free_qpos] = np.concatenate([mount[:3, 3], matrix_to_quat_wxyz(mount[:3, :3])])
             free_dof = self.model.joint(HAND_JOINT).dofadr[0]
             self.data.qvel[free_dof : free_dof + 6] = 0.0
         self.data.qpos[self.hand_qpos] = to_model(np.asarray(joints, dtype=np.float64))
@@ -297,7 +276,7 @@ class Scene:
 
     def root_pose(self) -> np.ndarray:
         """Current 4x4 world pose of the hand root body."""
-        return pose_matrix(self.data.xpos[self.root_body], self.data.xmat[self.root_body].reshape(3, 3))
+        return transform(self.data.xmat[self.root_body].reshape(3, 3), self.data.xpos[self.root_body])
 
     def set_table_enabled(self, enabled: bool) -> None:
         """Switch the table's collisions on or off (tests without a table reuse the compiled model)."""
@@ -328,7 +307,7 @@ def resting_pose(obj: SimObject, rotation: np.ndarray | None = None,
     """Object pose with the given orientation whose lowest point touches the table top (z = 0)."""
     rotation = np.eye(3) if rotation is None else np.asarray(rotation, dtype=np.float64)
     lowest = (obj.vertices @ rotation.T)[:, 2].min()
-    return pose_matrix(np.array([xy[0], xy[1], -lowest]), rotation)
+    return transform(rotation, np.array([xy[0], xy[1], -lowest]))
 
 
 def build_scene(obj: SimObject, config: SimConfig | None = None, options: SceneOptions | None = None,
