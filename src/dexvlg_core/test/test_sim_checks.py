@@ -26,16 +26,6 @@ FAR = transform(np.eye(3), [0.5, 0.5, 0.5])  # hand root far from the object
 
 
 @pytest.fixture(scope="module")
-def decomposition(tmp_path_factory):
-    return DecompositionConfig(cache_dir=str(tmp_path_factory.mktemp("convex")))
-
-
-@pytest.fixture(scope="module")
-def cube(decomposition):
-    return load_object(examples.cube(), name="cube", config=decomposition)
-
-
-@pytest.fixture(scope="module")
 def cube_scene(cube):
     return build_scene(cube, options=SceneOptions(camera=False))
 

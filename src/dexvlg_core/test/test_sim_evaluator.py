@@ -11,18 +11,8 @@ from dexvlg_core.grasp import Grasp
 from dexvlg_core.sim import examples
 from dexvlg_core.sim.config import SimConfig
 from dexvlg_core.sim.evaluator import evaluate, evaluate_batch
-from dexvlg_core.sim.objects import DecompositionConfig, load_object
+from dexvlg_core.sim.objects import load_object
 from dexvlg_core.sim.scene import resting_pose
-
-
-@pytest.fixture(scope="module")
-def decomposition(tmp_path_factory):
-    return DecompositionConfig(cache_dir=str(tmp_path_factory.mktemp("convex")))
-
-
-@pytest.fixture(scope="module")
-def cube(decomposition):
-    return load_object(examples.cube(), name="cube", config=decomposition)
 
 
 @pytest.fixture(scope="module")
