@@ -130,6 +130,7 @@ install_deps() {
       -c "$WS/requirements/constraints.txt"
     fix_wheel_cmake_paths
   fi
+  pip_install --no-deps -r "$WS/requirements/assets-nodeps.txt"
   echo "$want" >"$stamp"
 }
 

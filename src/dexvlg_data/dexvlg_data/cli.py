@@ -13,6 +13,7 @@ import sys
 # name -> module providing add_parser(subparsers) and run(args)
 SUBCOMMANDS: dict[str, str] = {
     "gallery": "dexvlg_data.objects.gallery",
+    "import-meshes": "dexvlg_data.objects.importer",
 }
 
 
