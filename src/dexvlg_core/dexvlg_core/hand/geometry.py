@@ -22,6 +22,7 @@ import trimesh
 
 from dexvlg_core.hand.joints import FINGERS, LINK_NAMES, MODEL_PREFIX, model_link_name
 from dexvlg_core.hand.mjcf import COLLISION_GROUP, FINGERTIP_SITES, VISUAL_GROUP
+from dexvlg_core.sampling import farthest_point_indices
 
 # Palmar ("front") direction of each contact link, in its own frame. Finger flexion axes are +x, so fingers
 # curl towards -y and their pads face -y, like the palm. The thumb's flexion joints (model THJ1, THJ0) turn
@@ -252,17 +253,6 @@ def _share(total: int, weights: np.ndarray) -> np.ndarray:
     order = np.argsort(-(raw - np.floor(raw)), kind="stable")
     counts[order[: total - counts.sum()]] += 1
     return counts
-
-
-def farthest_point_indices(points: np.ndarray, count: int) -> np.ndarray:
-    """Deterministic farthest-point sampling, starting at the point farthest from the centroid."""
-    count = min(count, len(points))
-    chosen = [int(np.argmax(np.linalg.norm(points - points.mean(0), axis=1)))]
-    dist = np.linalg.norm(points - points[chosen[0]], axis=1)
-    for _ in range(count - 1):
-        chosen.append(int(np.argmax(dist)))
-        dist = np.minimum(dist, np.linalg.norm(points - points[chosen[-1]], axis=1))
-    return np.array(chosen, dtype=np.int64)
 
 
 def _by_link(prims: list[Primitive]) -> dict[int, list[Primitive]]:

@@ -97,8 +97,9 @@ def _object_inertia(hulls: tuple[np.ndarray, ...], mass: float) -> tuple[np.ndar
     return com, full
 
 
-def _add_object(spec: mujoco.MjSpec, obj: SimObject, pose: np.ndarray, config: SimConfig,
+def add_object(spec: mujoco.MjSpec, obj: SimObject, pose: np.ndarray, config: SimConfig,
                 options: SceneOptions) -> None:
+    """Add the object (free joint, protocol mass and friction, its convex collision pieces) to a scene spec."""
     body = spec.worldbody.add_body(name=OBJECT_BODY, pos=pose[:3, 3], quat=matrix_to_quat_wxyz(pose[:3, :3]))
     body.add_freejoint(name=OBJECT_JOINT)
     com, inertia = _object_inertia(obj.hulls, config.object_mass)
@@ -135,7 +136,8 @@ def _add_camera(spec: mujoco.MjSpec, target: np.ndarray, options: SceneOptions) 
     spec.visual.global_.offheight = max(spec.visual.global_.offheight, options.intrinsics.height)
 
 
-def _set_options(spec: mujoco.MjSpec, config: SimConfig) -> None:
+def set_options(spec: mujoco.MjSpec, config: SimConfig) -> None:
+    """Apply the protocol's solver settings (timestep, integrator, cone, impratio, ...) to a scene spec."""
     spec.option.timestep = config.timestep
     spec.option.integrator = getattr(mujoco.mjtIntegrator, f"mjINT_{config.integrator.upper()}")
     spec.option.cone = getattr(mujoco.mjtCone, f"mjCONE_{config.cone.upper()}")
@@ -340,9 +342,9 @@ def build_scene(obj: SimObject, config: SimConfig | None = None, options: SceneO
                                  objtype=mujoco.mjtObj.mjOBJ_BODY)
         weld.data = np.array([0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 1, 0], dtype=np.float64)  # identity relative pose
     spec.modelname = "dexvlg_grasp_scene"
-    _set_options(spec, config)
+    set_options(spec, config)
     _tune_hand(spec, config, hand_geoms)
-    _add_object(spec, obj, object_pose, config, options)
+    add_object(spec, obj, object_pose, config, options)
     if options.table:
         half = np.asarray(options.table_half_size)
         spec.worldbody.add_geom(
