@@ -14,6 +14,7 @@ import sys
 SUBCOMMANDS: dict[str, str] = {
     "gallery": "dexvlg_data.objects.gallery",
     "import-meshes": "dexvlg_data.objects.importer",
+    "synth": "dexvlg_data.synth.command",
 }
 
 

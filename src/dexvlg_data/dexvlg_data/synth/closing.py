@@ -1,0 +1,64 @@
+"""Close fingers until contact, batched: each flexion joint in turn, proximal to distal, by bisection on the SDF.
+
+The torch counterpart of dexvlg_core.sim.examples.close_until_contact (which poses one hand in MuJoCo): per
+finger of the style, each closing joint turns towards its upper limit until the links it moves come within
+``gap`` of the object, measured as sdf(centre) - radius over the collision spheres of those links (exact for
+the finger capsules the spheres tile, corners and edges of the object included), or until
+the hand's collision spheres overlap by more than ``self_gap`` (a thumb closing onto the index). A joint
+whose links already touch stays; one that never meets the object closes fully. Used to pre-shape hands around
+the part before optimizing (every finger starts in contact) and to tighten them afterwards.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from dexvlg_core.hand.joints import JOINT_NAMES, LINK_NAMES
+from dexvlg_core.hand.model import HandModel
+from dexvlg_data.synth.sdf import ObjectSDF
+
+# Joints each finger closes with, proximal to distal, and the links each of them moves.
+_CHAINS: dict[str, tuple[tuple[str, tuple[str, ...]], ...]] = {
+    f: ((f"rh_{f}J3", (f"rh_{f.lower()}proximal", f"rh_{f.lower()}middle", f"rh_{f.lower()}distal")),
+        (f"rh_{f}J2", (f"rh_{f.lower()}middle", f"rh_{f.lower()}distal")),
+        (f"rh_{f}J1", (f"rh_{f.lower()}distal",)))
+    for f in ("FF", "MF", "RF", "LF")
+}
+_CHAINS["TH"] = (("rh_THJ4", ("rh_thproximal", "rh_thmiddle", "rh_thdistal")),
+                 ("rh_THJ1", ("rh_thdistal",)))
+
+
+@torch.no_grad()
+def close_fingers(hand: HandModel, sdf: ObjectSDF, root_pos: np.ndarray, root_rot: np.ndarray, joints: np.ndarray,
+                  fingers: tuple[str, ...], gap: float = 0.001, iterations: int = 10, self_gap: float = 0.001,
+                  ) -> np.ndarray:
+    """(B, 22) joints with the given fingers ("FF", ..., "TH") closed onto the object (module docstring)."""
+    dtype = hand.dtype
+    pos, rot = torch.as_tensor(root_pos, dtype=dtype), torch.as_tensor(root_rot, dtype=dtype)
+    q = torch.as_tensor(joints, dtype=dtype).clone()
+    link_of = hand.sphere_link
+
+    def clearance(trial: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        poses = hand.forward_kinematics(trial, pos, rot)
+        centres, radii = hand.self_collision_spheres(poses)
+        clear = (sdf(centres[:, mask])[0] - radii[mask]).min(dim=-1).values
+        # a finger that would run into another finger (thumb onto index) stops there too
+        return torch.where(hand.self_penetration(poses).amax(dim=-1) > self_gap, -1.0, clear)
+
+    for finger in fingers:
+        for joint, links in _CHAINS[finger]:
+            j = JOINT_NAMES.index(joint)
+            mask = torch.isin(link_of, torch.tensor([LINK_NAMES.index(link) for link in links]))
+            free = clearance(q, mask) > gap
+            lo, hi = q[:, j].clone(), torch.full_like(q[:, j], float(hand.upper[j]))
+            trial = q.clone()
+            trial[:, j] = hi
+            fully = free & (clearance(trial, mask) > gap)
+            for _ in range(iterations):  # invariant: lo clears the object, hi does not
+                mid = 0.5 * (lo + hi)
+                trial[:, j] = mid
+                clear = clearance(trial, mask) > gap
+                lo, hi = torch.where(clear, mid, lo), torch.where(clear, hi, mid)
+            q[:, j] = torch.where(fully, hand.upper[j], torch.where(free, lo, q[:, j]))
+    return q.double().numpy()

@@ -1,0 +1,134 @@
+"""Every number of grasp synthesis in one place: object distance, initialization, energies, optimizer, postures.
+
+All configs are frozen dataclasses, so a SynthConfig can key caches and be written next to a dataset to say how
+it was made. Lengths in metres, angles in radians unless a name says degrees.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+STYLES: tuple[str, ...] = ("wrap", "pinch")
+
+
+@dataclass(frozen=True)
+class SDFConfig:
+    """The object's signed-distance grid (sdf.ObjectSDF.build)."""
+
+    cell: float = 0.002  # grid spacing; grown for large objects so no axis exceeds max_cells
+    max_cells: int = 160
+    margin: float = 0.03  # grid reaches this far beyond the mesh bounds (farther: clamped + box distance)
+    band: float = 0.01  # exact point-triangle distances within this of the surface, nearest-sample beyond
+    candidates: int = 12  # nearest surface samples whose triangles are tested per query point
+    # "mesh": the object's own surface. "collision": the union of the convex pieces MuJoCo collides with
+    # (dexvlg_core.sim.load_object), so that synthesis sees the shape validation judges.
+    source: str = "collision"
+
+
+@dataclass(frozen=True)
+class InitConfig:
+    """Part-aware initial hand poses (init.initial_poses)."""
+
+    palm_distance: tuple[float, float] = (0.01, 0.02)  # palm centre retreats this far along the normal
+    jitter_angle: float = 0.2  # rad, std of the random rotation about the approach axis
+    jitter_tilt: float = 0.1  # rad, std of the tilt of the approach axis
+    jitter_position: float = 0.004  # m, std of the palm centre's sideways offset
+    jitter_joints: float = 0.08  # rad, std added to the style's hand-crafted posture
+    lid_rotations: int = 24  # rotations about a lid's principal direction (every 15 degrees)
+    close_fingers: bool = True  # close the style's fingers onto the part before optimizing
+    close_gap: float = 0.001
+
+
+@dataclass(frozen=True)
+class EnergyWeights:
+    """Weights of E = w_fc E_fc + w_bar E_bar + w_dis (E_tip + E_palm) + regularizers (energy.GraspEnergy)."""
+
+    force_closure: float = 5.0
+    barrier: float = 0.02
+    fingertip: float = 100.0  # per metre of |distance| of each contact finger's nearest pad point
+    palm: float = 100.0  # per metre of |palm distance - palm_target|
+    penetration: float = 100.0  # per metre of depth, summed over hand and object points
+    self_penetration: float = 100.0
+    joint_limits: float = 10.0
+    direction: float = 0.5  # contact-normal alignment
+
+    def as_dict(self) -> dict[str, float]:
+        """Term name -> weight (the names energy terms carry)."""
+        return {
+            "fc": self.force_closure,
+            "barrier": self.barrier,
+            "fingertip": self.fingertip,
+            "palm": self.palm,
+            "penetration": self.penetration,
+            "self_penetration": self.self_penetration,
+            "joint_limits": self.joint_limits,
+            "direction": self.direction,
+        }
+
+
+@dataclass(frozen=True)
+class EnergyConfig:
+    """Shapes of the energy terms."""
+
+    weights: EnergyWeights = field(default_factory=EnergyWeights)
+    palm_target: float = 0.01  # d0: the palm rests 1 cm from the object
+    barrier_distance: float = 0.02  # the barrier is zero beyond this distance to another part
+    barrier_floor: float = 1e-3  # distances are clamped here before the log (keeps it finite)
+    # The barrier also covers every hand surface point touching the object (closer than barrier_touch): part
+    # alignment asks that of every link, not only the fingertips. Every stride-th surface point, to save time.
+    barrier_surface_distance: float = 0.01
+    barrier_touch: float = 0.005
+    barrier_surface_stride: int = 4
+    fc_min_force: float = 0.2  # LP force bounds: every contact pushes with [fc_min_force, 1]
+    fc_stable: float = 0.15  # LP residual (L1 of the net wrench) below this: the pose is stable -> rescaled form
+    fc_lp: bool = True  # False: plain DFC always (the DexGraspNet baseline)
+    torque_length: float = 0.05  # torques are divided by this length so forces and torques weigh alike
+    penetration_margin: float = 0.001  # hand points closer than this to the surface count as penetrating
+    contact_window: float = 0.02  # the direction term weighs contacts closer than this most
+
+
+@dataclass(frozen=True)
+class OptimizerConfig:
+    """Batched Adam over wrist position, wrist rotation (6D) and joints, with decaying steps and annealed noise."""
+
+    iterations: int = 200
+    lr_position: float = 0.002
+    lr_rotation: float = 0.02
+    lr_joints: float = 0.03
+    lr_final_fraction: float = 0.05  # learning rates decay exponentially to this fraction
+    noise_joints: float = 0.01  # rad, Langevin-style noise std on the joints at the start, annealed to zero
+    noise_until: float = 0.5  # fraction of the iterations that get noise
+    betas: tuple[float, float] = (0.9, 0.99)
+
+
+@dataclass(frozen=True)
+class PostureConfig:
+    """Pregrasp and squeeze from an optimized grasp (postures.derive_postures)."""
+
+    # "force": joint step = J' f / kp, so that a blocked finger presses its contact with force f (the LP's
+    # balanced forces times squeeze_force); "displacement": each contact point moves squeeze_distance.
+    mode: str = "displacement"
+    squeeze_force: float = 5.0  # N for an LP force of 1
+    servo_kp: float = 5.0  # N m / rad: the evaluator's finger servo stiffness (SimConfig.finger_kp)
+    squeeze_distance: float = 0.03  # m, "displacement" mode
+    scale_by_forces: bool = False  # True: each contact as far as its LP force says (weaker holds, measured)
+    damping: float = 1e-4  # m^2, damped least squares of the finger Jacobians
+    max_joint_step: float = 0.5  # rad
+    close_fingers: bool = True  # close the style's fingers onto the object after optimizing, then squeeze
+    close_gap: float = 0.0005
+
+
+@dataclass(frozen=True)
+class SynthConfig:
+    """Everything synthesize() needs besides the object, part, style and seed."""
+
+    batch_size: int = 64
+    sdf: SDFConfig = field(default_factory=SDFConfig)
+    init: InitConfig = field(default_factory=InitConfig)
+    energy: EnergyConfig = field(default_factory=EnergyConfig)
+    optimizer: OptimizerConfig = field(default_factory=OptimizerConfig)
+    postures: PostureConfig = field(default_factory=PostureConfig)
+    hand_surface_points: int = 2048  # hand penetration samples
+    hand_sphere_spacing: float = 0.5  # collision spheres every half radius: their union hugs the capsules (0.3 mm)
+    barrier_points: int = 1024  # samples of the other parts for the barrier
+    torch_threads: int = 0  # 0: leave torch's setting alone

@@ -1,0 +1,362 @@
+"""Dataset production: many objects in, sharded Parquet grasp tables and per-object metadata out, resumable.
+
+    plan = SynthPlan(objects=[ObjectRef("bottle", 0), ...], config=SynthConfig(), batches=1)
+    run_plan(plan, "data/grasps", workers=2)             # or backend="ray"
+
+Work is split into units, one per (object, part, style). A unit's output is a pure function of its key and the
+plan (synthesize() is deterministic from its seed, validation is deterministic physics), and it is written as
+two files, each atomically: ``grasps/<object>/<part>-<style>.parquet`` (validated grasps) and then
+``units/<object>/<part>-<style>.json`` (counts, timings, reasons), whose presence marks the unit done. A run
+killed at any moment therefore loses only units in flight, and running it again computes exactly those: the
+result is the set of grasps an uninterrupted run gives, none lost, none duplicated. Objects that cannot be used
+(no parts, broken mesh, parts too small to hold) are recorded under ``rejected/`` with the reason and skipped.
+
+The directory's ``plan.json`` records everything needed to reproduce it; a run against a directory made with a
+different plan is refused rather than mixing datasets.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+import traceback
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from dataclasses import asdict, dataclass, field
+from multiprocessing import get_context
+from pathlib import Path
+
+import numpy as np
+
+from dexvlg_core.grasp_io import write_grasps
+from dexvlg_data.synth.config import STYLES, SynthConfig
+
+PLAN_VERSION = 1
+MIN_PART_EXTENT = 0.01  # m: a part whose second-largest box side is below this is too small to grasp
+
+
+@dataclass(frozen=True)
+class ObjectRef:
+    """A procedural object (category, seed) or an imported one (``path``: a save_part_object directory)."""
+
+    category: str = ""
+    seed: int = 0
+    path: str = ""
+
+    @property
+    def object_id(self) -> str:
+        if self.path:
+            return Path(self.path).name
+        from dexvlg_data.objects.families import object_id
+
+        return object_id(self.category, self.seed)
+
+    def load(self):
+        """The PartObject (generated or read from disk)."""
+        if self.path:
+            from dexvlg_data.objects.storage import load_part_object
+
+            return load_part_object(self.path)[0]
+        from dexvlg_data.objects.families import generate
+
+        return generate(self.category, self.seed)
+
+
+@dataclass(frozen=True)
+class SynthPlan:
+    """What a dataset directory holds: which objects, how many batches per (part, style), and the config."""
+
+    objects: tuple[ObjectRef, ...]
+    config: SynthConfig = field(default_factory=SynthConfig)
+    batches: int = 1  # synthesize() batches per (object, part, style), seeds derived from the unit key
+    styles: tuple[str, ...] = STYLES
+    name: str = ""
+
+    def to_json(self) -> dict:
+        return {"version": PLAN_VERSION, "name": self.name, "batches": self.batches, "styles": list(self.styles),
+                "config": asdict(self.config), "objects": [asdict(o) for o in self.objects]}
+
+    def fingerprint(self) -> str:
+        """Hash of what determines the grasps (not the name)."""
+        body = self.to_json()
+        body.pop("name")
+        return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class Unit:
+    """One piece of work: every batch of one (object, part, style)."""
+
+    obj: ObjectRef
+    part: str
+    style: str
+
+    @property
+    def name(self) -> str:
+        return f"{self.part}-{self.style}".replace("/", "_").replace(" ", "_")
+
+    def seed(self, batch: int) -> int:
+        """A batch seed from the unit key: stable across runs, machines and orderings."""
+        key = f"{self.obj.object_id}|{self.part}|{self.style}|{batch}".encode()
+        return int.from_bytes(hashlib.sha256(key).digest()[:4], "little")
+
+
+# ---------------------------------------------------------------------------------------------- files
+def _atomic_text(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        tmp.write_text(text)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+class DatasetDir:
+    """Paths of a synthesis output directory."""
+
+    def __init__(self, root: str | Path):
+        self.root = Path(root)
+
+    def grasps(self, unit: Unit) -> Path:
+        return self.root / "grasps" / unit.obj.object_id / f"{unit.name}.parquet"
+
+    def unit_meta(self, unit: Unit) -> Path:
+        return self.root / "units" / unit.obj.object_id / f"{unit.name}.json"
+
+    def rejected(self, obj: ObjectRef) -> Path:
+        return self.root / "rejected" / f"{obj.object_id}.json"
+
+    def object_meta(self, obj: ObjectRef) -> Path:
+        return self.root / "objects" / f"{obj.object_id}.json"
+
+    def done(self, unit: Unit) -> bool:
+        return self.unit_meta(unit).exists()
+
+    def check_plan(self, plan: SynthPlan) -> None:
+        """Write plan.json on first use; refuse a directory made by a different plan."""
+        path = self.root / "plan.json"
+        if path.exists():
+            existing = json.loads(path.read_text())
+            if existing.get("fingerprint") != plan.fingerprint():
+                raise ValueError(f"{self.root} was made with another plan (fingerprint {existing.get('fingerprint')},"
+                                 f" this one {plan.fingerprint()}); use a new directory")
+            return
+        _atomic_text(path, json.dumps({"fingerprint": plan.fingerprint(), **plan.to_json()}, indent=1) + "\n")
+
+
+# ---------------------------------------------------------------------------------------------- the work
+def object_units(obj: ObjectRef, part_names: Sequence[str], styles: Sequence[str]) -> list[Unit]:
+    """The units of an object, part-major."""
+    return [Unit(obj, part, style) for part in part_names for style in styles]
+
+
+def part_problems(target) -> dict[str, str]:
+    """Parts that cannot be grasped, with the reason (too small, no surface to grasp)."""
+    problems = {}
+    for geometry in target.parts:
+        extents = np.sort(np.asarray(geometry.box.extents))[::-1]
+        if extents[1] < MIN_PART_EXTENT:
+            problems[geometry.name] = f"too small to grasp ({1e3 * extents[1]:.1f} mm wide)"
+        elif len(geometry.grasp_points) == 0:
+            problems[geometry.name] = "no grasp area"
+    for name in target.part_names:
+        if all(g.name != name for g in target.parts):
+            problems[name] = "no geometry (no faces labelled with it)"
+    return problems
+
+
+def run_object(obj: ObjectRef, plan: SynthPlan, root: str) -> dict:
+    """Every unit of one object that is not done yet; returns a summary. Never raises for a bad object."""
+    from dexvlg_data.synth.context import prepare_object
+    from dexvlg_data.synth.pipeline import synthesize
+    from dexvlg_data.synth.validate import validate
+
+    out = DatasetDir(root)
+    start = time.perf_counter()
+    try:
+        target = prepare_object(obj.load(), plan.config)
+    except Exception as error:  # a broken object is reported and skipped, whatever broke
+        reason = f"{type(error).__name__}: {error}"
+        _atomic_text(out.rejected(obj), json.dumps({"object": obj.object_id, "reason": reason}) + "\n")
+        return {"object": obj.object_id, "rejected": reason, "units": 0, "validated": 0}
+    problems = part_problems(target)
+    parts = [p for p in target.part_names if p not in problems]
+    meta = {"object": obj.object_id, "category": target.category, "source": asdict(obj),
+            "parts": {g.name: {"kind": g.kind, "extents_m": np.asarray(g.box.extents).round(5).tolist()}
+                      for g in target.parts},
+            "skipped_parts": problems}
+    _atomic_text(out.object_meta(obj), json.dumps(meta, indent=1) + "\n")
+    summary = {"object": obj.object_id, "units": 0, "validated": 0, "optimized": 0}
+    for unit in object_units(obj, parts, plan.styles):
+        if out.done(unit):
+            continue
+        grasps, optimized, reasons, timing = [], 0, Counter(), defaultdict(float)
+        for batch in range(plan.batches):
+            t0 = time.perf_counter()
+            result = synthesize(target, unit.part, unit.style, plan.config, seed=unit.seed(batch))
+            t1 = time.perf_counter()
+            checked = validate(result.grasps, target.sim, target.category)
+            timing["optimization_s"] += t1 - t0
+            timing["validation_s"] += time.perf_counter() - t1
+            optimized += len(checked)
+            grasps += [v.grasp for v in checked if v.passed]
+            reasons.update(_reason_key(v.result.reason) for v in checked if not v.passed)
+        write_grasps(out.grasps(unit), grasps)  # first the data, then the mark that says it is complete
+        record = {"object": obj.object_id, "category": target.category, "part": unit.part,
+                  "kind": target.part(unit.part).kind, "style": unit.style, "optimized": optimized,
+                  "validated": len(grasps), "failures": dict(reasons), **timing,
+                  "penetration_mm": [g.scores.get("penetration_mm") for g in grasps],
+                  "self_penetration_mm": [g.scores.get("self_penetration_mm") for g in grasps]}
+        _atomic_text(out.unit_meta(unit), json.dumps(record) + "\n")
+        summary["units"] += 1
+        summary["validated"] += len(grasps)
+        summary["optimized"] += optimized
+    summary["seconds"] = time.perf_counter() - start
+    return summary
+
+
+def _reason_key(reason: str) -> str:
+    """The kind of a failure ("object slipped", "hand-object penetration", ...) without its numbers."""
+    return reason.split(";")[0].split(" (")[0].split(":")[0].rstrip("0123456789. m").strip()[:48]
+
+
+def _worker_init(threads: int) -> None:
+    import torch
+
+    torch.set_num_threads(threads)
+
+
+def _pending(plan: SynthPlan, out: DatasetDir) -> list[ObjectRef]:
+    """Objects with at least one unit not done (an object's units are known only after loading it, so an
+    object counts as pending until its metadata exists and all its units are marked).
+    """
+    pending = []
+    for obj in plan.objects:
+        if out.rejected(obj).exists():
+            continue
+        meta_path = out.object_meta(obj)
+        if meta_path.exists():
+            meta = json.loads(meta_path.read_text())
+            parts = [p for p in meta["parts"] if p not in meta["skipped_parts"]]
+            if all(out.done(u) for u in object_units(obj, parts, plan.styles)):
+                continue
+        pending.append(obj)
+    return pending
+
+
+def run_plan(plan: SynthPlan, root: str | Path, workers: int = 1, backend: str = "process",
+             progress: bool = True, on_object: Callable[[dict], None] | None = None) -> dict:
+    """Synthesize and validate every pending unit of the plan into ``root``; returns the dataset summary.
+
+    backend: "process" (a spawn pool of ``workers`` processes, one torch thread each; workers=0 runs in this
+    process) or "ray" (one task per object on the running Ray cluster, or a local one).
+    """
+    out = DatasetDir(root)
+    out.root.mkdir(parents=True, exist_ok=True)
+    out.check_plan(plan)
+    pending = _pending(plan, out)
+    bar = _progress(len(plan.objects), len(plan.objects) - len(pending), progress)
+    for summary in _execute(pending, plan, str(out.root), workers, backend):
+        bar.update(1)
+        bar.set_postfix(validated=summary.get("validated", 0), refresh=False)
+        if on_object:
+            on_object(summary)
+    bar.close()
+    return summarize(out.root)
+
+
+def _execute(objects: list[ObjectRef], plan: SynthPlan, root: str, workers: int, backend: str) -> Iterator[dict]:
+    if not objects:
+        return
+    if backend == "ray":
+        yield from _execute_ray(objects, plan, root)
+    elif backend != "process":
+        raise ValueError(f"unknown backend {backend!r}; expected 'process' or 'ray'")
+    elif workers <= 0:
+        for obj in objects:
+            yield run_object(obj, plan, root)
+    else:
+        ctx = get_context("spawn")  # torch and MuJoCo do not survive fork safely
+        with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_worker_init, initargs=(1,)) as pool:
+            queue = iter(objects)
+            running = {pool.submit(run_object, obj, plan, root): obj for obj in _take(queue, 2 * workers)}
+            while running:
+                finished, _ = wait(running, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    obj = running.pop(future)
+                    try:
+                        yield future.result()
+                    except Exception:  # a worker died (killed, out of memory): report, the rerun redoes it
+                        yield {"object": obj.object_id, "error": traceback.format_exc(limit=2)}
+                    running.update({pool.submit(run_object, o, plan, root): o for o in _take(queue, 1)})
+
+
+def _take(iterator: Iterator, count: int) -> list:
+    return [item for _, item in zip(range(count), iterator, strict=False)]
+
+
+def _execute_ray(objects: list[ObjectRef], plan: SynthPlan, root: str) -> Iterator[dict]:
+    try:
+        import ray
+    except ImportError as error:  # optional dependency
+        raise RuntimeError("the Ray backend needs `pip install ray`") from error
+    if not ray.is_initialized():
+        ray.init(include_dashboard=False, log_to_driver=False)
+    remote = ray.remote(max_retries=2, num_cpus=1)(_ray_object)
+    plan_ref = ray.put(plan)
+    pending = [remote.remote(obj, plan_ref, root) for obj in objects]
+    while pending:
+        done, pending = ray.wait(pending, num_returns=1)
+        yield ray.get(done[0])
+
+
+def _ray_object(obj: ObjectRef, plan: SynthPlan, root: str) -> dict:
+    _worker_init(1)
+    return run_object(obj, plan, root)
+
+
+class _NoBar:
+    def update(self, n: int = 1) -> None: ...
+    def set_postfix(self, **_: object) -> None: ...
+    def close(self) -> None: ...
+
+
+def _progress(total: int, initial: int, enabled: bool):
+    if not enabled:
+        return _NoBar()
+    from tqdm import tqdm
+
+    return tqdm(total=total, initial=initial, unit="object", desc="synth", dynamic_ncols=True)
+
+
+# ---------------------------------------------------------------------------------------------- summary
+def summarize(root: str | Path) -> dict:
+    """Counts over a dataset directory (complete units only): yield per style, part kind and category."""
+    out = DatasetDir(root)
+    records = [json.loads(p.read_text()) for p in sorted((out.root / "units").glob("*/*.json"))]
+    rejected = [json.loads(p.read_text()) for p in sorted((out.root / "rejected").glob("*.json"))]
+
+    def tally(key: Callable[[dict], str]) -> dict:
+        groups: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+        for r in records:
+            groups[key(r)][0] += r["optimized"]
+            groups[key(r)][1] += r["validated"]
+        return {k: {"optimized": o, "validated": v, "yield": v / o if o else None}
+                for k, (o, v) in sorted(groups.items())}
+
+    optimized = sum(r["optimized"] for r in records)
+    validated = sum(r["validated"] for r in records)
+    seconds = {k: sum(r.get(k, 0.0) for r in records) for k in ("optimization_s", "validation_s")}
+    return {
+        "units": len(records), "objects": len({r["object"] for r in records}),
+        "objects_with_grasps": len({r["object"] for r in records if r["validated"]}),
+        "optimized": optimized, "validated": validated, "yield": validated / optimized if optimized else None,
+        "per_style": tally(lambda r: r["style"]), "per_kind": tally(lambda r: r["kind"]),
+        "per_category": tally(lambda r: r["category"]),
+        "failures": dict(sum((Counter(r["failures"]) for r in records), Counter()).most_common()),
+        "seconds": seconds, "rejected": rejected,
+    }

@@ -1,0 +1,149 @@
+"""Grasp synthesis energies (DexGraspNet 3.0): each term a batched torch function, and GraspEnergy combining them.
+
+    E = w_fc E_fc + w_bar E_bar + w_tip E_tip + w_palm E_palm + w_pen E_pen + w_spen E_spen + w_jl E_jl + w_dir E_dir
+
+Every term returns one value per grasp (B,), so a batch is optimized as independent problems by summing. The
+contacts of a style are the palmar candidate points of its split (wrap: five fingertips + palm; pinch: thumb,
+index, middle + palm); per finger the candidate nearest the object is that finger's contact.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from dexvlg_core.hand.model import HandModel, LinkPoses
+from dexvlg_data.synth.config import EnergyConfig
+from dexvlg_data.synth.context import SynthObject
+from dexvlg_data.synth.force_closure import force_closure_energy
+
+
+# ---------------------------------------------------------------------------------------------- terms
+def hand_in_object_energy(distance: torch.Tensor, margin: float = 0.0) -> torch.Tensor:
+    """(B,) summed depth of hand surface points inside the object; distance (B, N) = object SDF at them."""
+    return torch.relu(margin - distance).sum(-1)
+
+
+def sphere_penetration_energy(centre_distance: torch.Tensor, radii: torch.Tensor, margin: float = 0.0) -> torch.Tensor:
+    """(B,) summed overlap of the hand's collision spheres with the object; centre_distance (B, S) = object SDF
+    at the sphere centres, radii (S,).
+
+    r - sdf(centre) is the sphere's exact overlap whatever the object's shape, so corners and thin edges that
+    slip between surface samples are caught; the spheres tile the finger capsules closely.
+    """
+    return torch.relu(radii + margin - centre_distance).sum(-1)
+
+
+def penetration_energy(hand_distance: torch.Tensor, centre_distance: torch.Tensor, radii: torch.Tensor,
+                       margin: float = 0.0) -> torch.Tensor:
+    """(B,) hand-object penetration: hand surface points inside the object plus collision-sphere overlap."""
+    return hand_in_object_energy(hand_distance, margin) + sphere_penetration_energy(centre_distance, radii, margin)
+
+
+def self_penetration_energy(overlap: torch.Tensor) -> torch.Tensor:
+    """(B,) summed overlap (B, P) of the hand's collision-sphere pairs (HandModel.self_penetration)."""
+    return overlap.sum(-1)
+
+
+def joint_limit_energy(q: torch.Tensor, lower: torch.Tensor, upper: torch.Tensor) -> torch.Tensor:
+    """(B,) summed excursion of joints q (B, 22) beyond their limits."""
+    return (torch.relu(q - upper) + torch.relu(lower - q)).sum(-1)
+
+
+def barrier_energy(points: torch.Tensor, other_points: torch.Tensor, distance: float = 0.02,
+                   floor: float = 1e-3, weights: torch.Tensor | None = None) -> torch.Tensor:
+    """(B,) truncated log barrier keeping hand points (B, T, 3) off other parts' samples (K, 3).
+
+    Per point: -log(min(d / distance, 1)) with d its distance to the nearest other-part sample (clamped at
+    ``floor`` * distance so the value stays finite); zero beyond ``distance``. ``weights`` (B, T) scale points.
+    """
+    if other_points.numel() == 0:
+        return points.new_zeros(points.shape[0])
+    nearest = torch.cdist(points, other_points.expand(points.shape[0], -1, -1)).min(dim=-1).values
+    value = -torch.log(torch.clamp(nearest / distance, floor, 1.0))
+    return (value if weights is None else value * weights).sum(-1)
+
+
+def fingertip_distance_energy(distance: torch.Tensor) -> torch.Tensor:
+    """(B,) summed |signed distance| (B, F) of each contact finger's nearest pad point to the object."""
+    return distance.abs().sum(-1)
+
+
+def palm_distance_energy(distance: torch.Tensor, target: float = 0.01) -> torch.Tensor:
+    """(B,) |palm distance - target| for the palm's nearest contact point distance (B,)."""
+    return (distance - target).abs()
+
+
+def direction_energy(hand_normals: torch.Tensor, object_normals: torch.Tensor) -> torch.Tensor:
+    """(B,) contact-direction misalignment: sum of 1 + n_hand . n_object (0 when each pad faces the surface)."""
+    return (1.0 + (hand_normals * object_normals).sum(-1)).sum(-1)
+
+
+# ---------------------------------------------------------------------------------------------- combined
+class GraspEnergy:
+    """All terms for hands around one part of one object in one style: ``energy(pos, rot, q)`` -> dict of (B,)."""
+
+    def __init__(self, hand: HandModel, target: SynthObject, part: str, style: str, config: EnergyConfig,
+                 barrier_points: int = 1024):
+        self.hand, self.target, self.part, self.style, self.config = hand, target, part, style, config
+        labels = hand.contact_point_labels(style)
+        self.groups = tuple(dict.fromkeys(labels))  # finger labels in split order, "palm" last
+        self.group_of = torch.tensor([self.groups.index(label) for label in labels])
+        self.palm = self.groups.index("palm")
+        self.fingers = [g for g in range(len(self.groups)) if g != self.palm]
+        self.other_points = target.points_of(part, other=True, limit=barrier_points)
+        self.centre = torch.as_tensor(target.centre, dtype=hand.dtype)
+        self.weights = config.weights.as_dict()
+
+    def contacts(self, poses: LinkPoses) -> dict[str, torch.Tensor]:
+        """Per finger group (B, G): the candidate nearest the object, its distance, both normals; and the
+        distance of the palm's centre (the palm target applies there, so the palm faces the part squarely).
+        """
+        points, hand_normals = self.hand.contact_candidates(poses, self.style)
+        distance, object_normals = self.target.sdf(points)
+        with torch.no_grad():  # which candidate is a finger's contact: a choice, not a gradient path
+            masked = torch.where(self.group_of[None, :, None] == torch.arange(len(self.groups))[None, None],
+                                 distance.unsqueeze(-1), torch.full_like(distance.unsqueeze(-1), float("inf")))
+            index = masked.argmin(dim=1)  # (B, G)
+        take = index.unsqueeze(-1).expand(-1, -1, 3)
+        palm_centre = points[:, self.group_of == self.palm].mean(dim=1)  # (B, 3)
+        return {
+            "palm_distance": self.target.sdf(palm_centre)[0],
+            "points": points.gather(1, take),
+            "distance": distance.gather(1, index),
+            "object_normals": object_normals.gather(1, take),
+            "hand_normals": hand_normals.gather(1, take),
+            "all_points": points,
+        }
+
+    def __call__(self, root_pos: torch.Tensor, root_rot: torch.Tensor, q: torch.Tensor) -> dict[str, torch.Tensor]:
+        """Every term (B,) and their weighted sum "total" for hands at (root_pos, root_rot, q), object frame."""
+        cfg, hand = self.config, self.hand
+        poses = hand.forward_kinematics(q, root_pos, root_rot)
+        c = self.contacts(poses)
+        fingers = torch.tensor(self.fingers)
+        surface, _ = hand.surface_points(poses)
+        surface_distance = self.target.sdf(surface)[0]
+        centres, radii = hand.self_collision_spheres(poses)
+        # Part alignment: any hand point touching the object must not be near another part either.
+        stride = cfg.barrier_surface_stride
+        touching = (surface_distance[:, ::stride] < cfg.barrier_touch).to(q.dtype).detach()
+        fc = force_closure_energy(c["points"], c["object_normals"], self.centre,
+                                  min_force=cfg.fc_min_force, stable=cfg.fc_stable,
+                                  torque_length=cfg.torque_length, use_lp=cfg.fc_lp)
+        terms = {
+            "fc": fc.energy,
+            "barrier": barrier_energy(c["all_points"], self.other_points, cfg.barrier_distance, cfg.barrier_floor)
+            + barrier_energy(surface[:, ::stride], self.other_points, cfg.barrier_surface_distance,
+                             cfg.barrier_floor, touching),
+            "fingertip": fingertip_distance_energy(c["distance"][:, fingers]),
+            "palm": palm_distance_energy(c["palm_distance"], cfg.palm_target),
+            "penetration": penetration_energy(surface_distance, self.target.sdf(centres)[0], radii,
+                                              cfg.penetration_margin),
+            "self_penetration": self_penetration_energy(hand.self_penetration(poses)),
+            "joint_limits": joint_limit_energy(q, hand.lower, hand.upper),
+            "direction": direction_energy(c["hand_normals"], c["object_normals"].detach()),
+        }
+        terms["total"] = sum(self.weights[name] * value for name, value in terms.items())
+        terms["fc_stable"] = fc.stable.to(q.dtype)
+        terms["fc_residual"] = fc.residual
+        return terms

@@ -1,0 +1,186 @@
+"""Part-aware initial hand poses (DexGraspNet 3.0 style): where the palm starts, how it is turned, which posture.
+
+For every hand of the batch a grasp point is drawn from the grasp area its part kind prescribes
+(``PartGeometry.grasp_points``), the palm centre is put in front of it, retreating along the approach, and the
+hand is turned by the part's principal direction ``a``:
+
+- shaft-like and L-shaped (the grip bar): the palm faces the surface (approach = -surface normal) and the
+  fingers' flexion axis (hand x) lies along +-a, so the fingers curl around the shaft;
+- lid-like: the palm comes down on the lid along -a (a = the lid's outward axis), turned about a by one of
+  ``lid_rotations`` (24) evenly spaced angles;
+- disk-like: the palm faces the rim from outside, radially inwards in the disk's plane, with the flexion axis
+  along the rim's tangent, so thumb and fingers close on the two faces of the disk.
+
+Then the wrist is jittered (rotation about the approach, tilt, sideways shift) and the joints start from the
+style's hand-crafted pre-shape plus noise; with InitConfig.close_fingers the style's fingers are then closed
+onto the part (closing.close_fingers), so optimization starts from hands in contact. The hand root frame:
+fingers +z, palm -y, thumb +x.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from scipy.spatial.transform import Rotation
+
+from dexvlg_core.hand.joints import JOINT_NAMES, joint_index
+from dexvlg_core.hand.model import HandModel
+from dexvlg_data.objects.part_geometry import DISK, L_SHAPED, LID, SHAFT, PartGeometry
+from dexvlg_data.synth.closing import close_fingers
+from dexvlg_data.synth.config import STYLES, InitConfig
+from dexvlg_data.synth.context import SynthObject
+
+# Hand-crafted pre-shapes (real joint names without the "rh_" prefix; others 0), before the fingers of the style
+# are closed onto the part (closing.close_fingers). Wrap: fingers nearly straight, the thumb half swung in front
+# of the palm (THJ4) and turned towards the fingers (THJ5). Pinch: index and middle lead, ring and little curled
+# out of the way, the thumb further opposed.
+POSTURES: dict[str, dict[str, float]] = {
+    "wrap": {
+        "FFJ3": 0.1, "FFJ2": 0.1, "FFJ1": 0.05,
+        "MFJ3": 0.1, "MFJ2": 0.1, "MFJ1": 0.05,
+        "RFJ3": 0.1, "RFJ2": 0.1, "RFJ1": 0.05,
+        "LFJ5": 0.1, "LFJ3": 0.1, "LFJ2": 0.1, "LFJ1": 0.05,
+        "THJ5": 0.3, "THJ4": 0.1, "THJ3": 0.1, "THJ2": 0.1, "THJ1": 0.1,
+    },
+    "pinch": {
+        "FFJ3": 0.2, "FFJ2": 0.2, "FFJ1": 0.1,
+        "MFJ3": 0.2, "MFJ2": 0.2, "MFJ1": 0.1,
+        "RFJ3": 1.4, "RFJ2": 1.4, "RFJ1": 1.2,
+        "LFJ5": 0.3, "LFJ3": 1.4, "LFJ2": 1.4, "LFJ1": 1.2,
+        "THJ5": 0.5, "THJ4": 0.3, "THJ3": 0.1, "THJ2": 0.2, "THJ1": 0.1,
+    },
+}  # fmt: skip
+
+# The point of the palm placed in front of the grasp point, relative to the palm's centre, along the fingers:
+# a shaft lies across the upper palm, next to the finger bases, rather than in the palm's middle.
+PALM_ANCHOR_SHIFT: dict[str, tuple[float, float]] = {"wrap": (0.0, 0.01), "pinch": (0.02, 0.05)}
+
+
+def posture(style: str) -> np.ndarray:
+    """(22,) the hand-crafted starting joints of a style, JOINT_NAMES order."""
+    if style not in STYLES:
+        raise ValueError(f"unknown grasp style {style!r}; expected one of {STYLES}")
+    q = np.zeros(len(JOINT_NAMES))
+    for name, value in POSTURES[style].items():
+        q[joint_index("rh_" + name)] = value
+    return q
+
+
+def palm_centre(hand: HandModel) -> np.ndarray:
+    """(3,) centre of the palm's contact face in the hand root frame (rigid with the root)."""
+    poses = hand.forward_kinematics(torch.zeros(1, len(JOINT_NAMES), dtype=hand.dtype))
+    points, _ = hand.contact_candidates(poses, "wrap")
+    labels = np.array(hand.contact_point_labels("wrap"))
+    return points[0, torch.as_tensor(labels == "palm")].mean(0).double().numpy()
+
+
+@dataclass
+class InitialPoses:
+    """A batch of starting hands in the object frame, and what each was aimed at."""
+
+    root_pos: np.ndarray  # (B, 3)
+    root_rot: np.ndarray  # (B, 3, 3)
+    joints: np.ndarray  # (B, 22)
+    grasp_points: np.ndarray  # (B, 3) the part point each hand was aimed at
+    approach: np.ndarray  # (B, 3) unit direction from the palm towards the part
+
+
+def _unit(v: np.ndarray) -> np.ndarray:
+    return v / np.maximum(np.linalg.norm(v, axis=-1, keepdims=True), 1e-12)
+
+
+def _perpendicular(v: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A random unit vector perpendicular to each unit row of v."""
+    r = rng.normal(size=v.shape)
+    return _unit(r - np.sum(r * v, axis=-1, keepdims=True) * v)
+
+
+def _frames(approach: np.ndarray, axis: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Hand rotations (B, 3, 3) whose palm faces ``approach`` and whose x (flexion axis) is closest to ``axis``."""
+    y = -approach  # the palm's outward normal is -y
+    x = axis - np.sum(axis * y, axis=-1, keepdims=True) * y
+    degenerate = np.linalg.norm(x, axis=-1) < 0.3
+    x = _unit(x)
+    if degenerate.any():  # the axis runs along the approach: any flexion axis will do
+        x[degenerate] = _perpendicular(y[degenerate], rng)
+    z = np.cross(x, y)
+    return np.stack([x, y, z], axis=-1)
+
+
+def _sign(rng: np.random.Generator, count: int) -> np.ndarray:
+    return np.where(rng.random(count) < 0.5, -1.0, 1.0)[:, None]
+
+
+def _directions(geometry: PartGeometry, points: np.ndarray, normals: np.ndarray, rng: np.random.Generator,
+                lid_rotations: int) -> tuple[np.ndarray, np.ndarray]:
+    """Approach directions and hand rotations (B, 3, 3) for grasp points of a part, by its kind."""
+    count = len(points)
+    a = np.broadcast_to(_unit(np.asarray(geometry.principal_direction, dtype=np.float64)), (count, 3)).copy()
+    if geometry.kind == LID:
+        approach = -a
+        reference = geometry.box.axes[:, 0] - (geometry.box.axes[:, 0] @ a[0]) * a[0]
+        if np.linalg.norm(reference) < 1e-6:
+            reference = _perpendicular(a[:1], rng)[0]
+        angles = 2.0 * np.pi * (np.arange(count) % lid_rotations) / lid_rotations
+        axis = Rotation.from_rotvec(angles[:, None] * a).apply(np.tile(_unit(reference), (count, 1)))
+    elif geometry.kind == DISK:
+        offset = points - geometry.box.center
+        radial = offset - np.sum(offset * a, axis=-1, keepdims=True) * a
+        flat = np.linalg.norm(radial, axis=-1) < 1e-6
+        radial = _unit(radial)
+        radial[flat] = _perpendicular(a[flat], rng)
+        approach = -radial
+        axis = _sign(rng, count) * np.cross(a, radial)
+    elif geometry.kind in (SHAFT, L_SHAPED):
+        approach = -_unit(normals)
+        axis = _sign(rng, count) * a
+    else:
+        raise ValueError(f"unknown part kind {geometry.kind!r}")
+    return approach, _frames(approach, axis, rng)
+
+
+def initial_poses(target: SynthObject, part: str, style: str, batch: int, rng: np.random.Generator,
+                  config: InitConfig | None = None, hand: HandModel | None = None) -> InitialPoses:
+    """``batch`` starting hands around ``part`` of ``target`` for ``style`` (object frame)."""
+    from dexvlg_data.synth.context import hand_model
+
+    config = config or InitConfig()
+    hand = hand or hand_model()
+    geometry = target.part(part)
+    q0 = posture(style)
+    pick = rng.integers(0, len(geometry.grasp_points), size=batch)
+    points, normals = geometry.grasp_points[pick], geometry.grasp_normals[pick]
+    approach, rot = _directions(geometry, points, normals, rng, config.lid_rotations)
+
+    # Jitter: turn about the approach, tilt it, shift sideways (the palm keeps facing the grasp point).
+    spin = Rotation.from_rotvec(rng.normal(0.0, config.jitter_angle, (batch, 1)) * approach)
+    tilt_axis = _perpendicular(approach, rng)
+    tilt = Rotation.from_rotvec(rng.normal(0.0, config.jitter_tilt, (batch, 1)) * tilt_axis)
+    turn = tilt * spin
+    rot = turn.as_matrix() @ rot
+    approach = turn.apply(approach)
+    shift = rng.normal(0.0, config.jitter_position, (batch, 3))
+    shift -= np.sum(shift * approach, axis=-1, keepdims=True) * approach
+
+    # The grasp point may lie inside the collision shape (hulls over-fill): retreat from where it comes out.
+    with torch.no_grad():
+        depth = torch.clamp(-target.sdf(torch.as_tensor(points, dtype=target.sdf.dtype))[0], min=0.0)
+    retreat = rng.uniform(*config.palm_distance, size=batch) + depth.double().numpy()
+    lo, hi = PALM_ANCHOR_SHIFT[style]
+    anchor = palm_centre(hand)[None] + np.outer(rng.uniform(lo, hi, size=batch), [0.0, 0.0, 1.0])
+    palm_world = points - retreat[:, None] * approach + shift
+    root_pos = palm_world - np.einsum("bij,bj->bi", rot, anchor)
+
+    joints = q0[None] + rng.normal(0.0, config.jitter_joints, (batch, len(JOINT_NAMES)))
+    lower, upper = hand.lower.double().numpy(), hand.upper.double().numpy()
+    joints = np.clip(joints, lower, upper)
+    if config.close_fingers:
+        joints = close_fingers(hand, target.sdf, root_pos, rot, joints, style_fingers(hand, style), config.close_gap)
+    return InitialPoses(root_pos, rot, joints, points, approach)
+
+
+def style_fingers(hand: HandModel, style: str) -> tuple[str, ...]:
+    """The fingers ("FF", ..., "TH") of a style's contact split."""
+    return tuple(label for label in dict.fromkeys(hand.contact_point_labels(style)) if label != "palm")

@@ -1,0 +1,81 @@
+"""One batch of synthesis: initialize around a part, optimize, derive postures -> Grasps (object frame).
+
+    target = prepare_object(obj, config)                      # once per object
+    batch = synthesize(target, "handle", "wrap", config, seed=0)
+    checked = validate(batch.grasps, target.sim, target.category)
+
+synthesize is a pure function of (object, part, style, config, seed): the same inputs give the same grasps, so
+a sharded, resumable driver can recompute any batch from its key.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from dexvlg_core.grasp import Grasp
+from dexvlg_core.rotations import matrix_to_rot6d, rot6d_to_matrix
+from dexvlg_data.objects.part_object import PartObject
+from dexvlg_data.synth.closing import close_fingers
+from dexvlg_data.synth.config import STYLES, SynthConfig
+from dexvlg_data.synth.context import SynthObject, hand_model, prepare_object
+from dexvlg_data.synth.energy import GraspEnergy
+from dexvlg_data.synth.init import InitialPoses, initial_poses, style_fingers
+from dexvlg_data.synth.optimize import OptimizationResult, optimize
+from dexvlg_data.synth.postures import derive_postures, squeeze_step
+
+
+@dataclass
+class SynthBatch:
+    """Optimized grasps of one (object, part, style, seed) and how they were found."""
+
+    object_id: str
+    category: str
+    part: str
+    part_kind: str
+    style: str
+    seed: int
+    grasps: list[Grasp]
+    init: InitialPoses
+    optimization: OptimizationResult
+    seconds: float
+
+
+def synthesize(obj: PartObject | SynthObject, part: str, style: str, config: SynthConfig | None = None,
+               seed: int = 0) -> SynthBatch:
+    """``config.batch_size`` optimized grasps of ``part`` in ``style`` (not yet validated)."""
+    start = time.perf_counter()
+    config = config or SynthConfig()
+    if style not in STYLES:
+        raise ValueError(f"unknown grasp style {style!r}; expected one of {STYLES}")
+    target = obj if isinstance(obj, SynthObject) else prepare_object(obj, config)
+    if config.torch_threads:
+        torch.set_num_threads(config.torch_threads)
+    hand = hand_model(config.hand_surface_points, config.hand_sphere_spacing)
+    rng = np.random.default_rng(seed)
+    generator = torch.Generator().manual_seed(seed)
+    init = initial_poses(target, part, style, config.batch_size, rng, config.init, hand)
+    energy = GraspEnergy(hand, target, part, style, config.energy, config.barrier_points)
+    result = optimize(energy, init.root_pos, init.root_rot, init.joints, hand.lower, hand.upper, config.optimizer,
+                      generator, hand.dtype)
+    joints = result.joints
+    if config.postures.close_fingers:
+        joints = close_fingers(hand, target.sdf, result.root_pos, result.root_rot, joints, style_fingers(hand, style),
+                               config.postures.close_gap)
+        with torch.no_grad():
+            final = energy(*(torch.as_tensor(x, dtype=hand.dtype) for x in (result.root_pos, result.root_rot, joints)))
+        result.joints, result.energy = joints, {k: v.double().numpy() for k, v in final.items()}
+    step = squeeze_step(energy, result.root_pos, result.root_rot, joints, config.postures)
+    pregrasp, squeeze = derive_postures(joints, step)
+    rotations = rot6d_to_matrix(matrix_to_rot6d(result.root_rot))  # float32 optimizer -> exactly orthonormal
+    grasps = []
+    for i in range(config.batch_size):
+        scores = {f"energy_{name}": float(values[i]) for name, values in result.energy.items()}
+        grasps.append(Grasp(position=result.root_pos[i], rotation=rotations[i], joints=result.joints[i],
+                            pregrasp=pregrasp[i], squeeze=squeeze[i], object_id=target.obj.object_id, part=part,
+                            style=style, scores=scores))
+    return SynthBatch(target.obj.object_id, target.category, part, target.part(part).kind, style, seed, grasps, init,
+                      result, time.perf_counter() - start)

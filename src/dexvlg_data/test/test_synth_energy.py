@@ -1,0 +1,131 @@
+"""Synthesis energies on hand-made cases: each term zero where it should be, positive where it should bite."""
+
+import numpy as np
+import pytest
+import torch
+from scipy.optimize import linprog
+
+from dexvlg_core.hand.joints import JOINT_NAMES
+from dexvlg_data.synth.context import hand_model
+from dexvlg_data.synth.energy import (
+    barrier_energy,
+    direction_energy,
+    fingertip_distance_energy,
+    hand_in_object_energy,
+    joint_limit_energy,
+    palm_distance_energy,
+    penetration_energy,
+    self_penetration_energy,
+    sphere_penetration_energy,
+)
+from dexvlg_data.synth.force_closure import dfc_energy, force_closure_energy, solve_force_lp, wrench_matrix
+
+CENTRE = torch.zeros(3)
+
+
+def test_penetration_zero_when_apart_positive_when_inside():
+    far = torch.tensor([[0.02, 0.05, 0.001]])  # SDF of three hand points: all outside
+    inside = torch.tensor([[0.02, -0.003, -0.001]])
+    assert hand_in_object_energy(far).item() == 0.0
+    assert hand_in_object_energy(inside).item() == pytest.approx(0.004)
+    radii = torch.tensor([0.01, 0.008])
+    assert sphere_penetration_energy(torch.tensor([[0.02, 0.05]]), radii).item() == 0.0
+    assert sphere_penetration_energy(torch.tensor([[0.007, 0.05]]), radii).item() == pytest.approx(0.003)
+    total = penetration_energy(inside, torch.tensor([[0.007, 0.05]]), radii)
+    assert total.item() == pytest.approx(0.007)
+    # the margin keeps points just outside the surface from counting as free
+    assert hand_in_object_energy(torch.tensor([[0.0005]]), margin=0.001).item() == pytest.approx(0.0005)
+
+
+def test_self_penetration_zero_for_open_hand_positive_for_crossed_fingers():
+    hand = hand_model()
+    q = torch.zeros(2, len(JOINT_NAMES))
+    q[1, JOINT_NAMES.index("rh_FFJ4")] = 0.349  # index and middle spread into each other
+    q[1, JOINT_NAMES.index("rh_MFJ4")] = -0.349
+    energy = self_penetration_energy(hand.self_penetration(hand.forward_kinematics(q)))
+    assert energy[0].item() == 0.0 and energy[1].item() > 0.005
+
+
+def test_joint_limit_energy():
+    lower, upper = torch.zeros(3), torch.ones(3)
+    assert joint_limit_energy(torch.tensor([[0.0, 0.5, 1.0]]), lower, upper).item() == 0.0
+    assert joint_limit_energy(torch.tensor([[-0.1, 0.5, 1.2]]), lower, upper).item() == pytest.approx(0.3)
+
+
+def test_barrier_large_on_another_part_zero_far_from_it():
+    other = torch.tensor([[0.0, 0.0, 0.0], [0.0, 0.01, 0.0]])
+    on_other = torch.tensor([[[0.0, 0.0, 0.0005]]])
+    near = torch.tensor([[[0.0, 0.0, 0.01]]])
+    far = torch.tensor([[[0.0, 0.0, 0.05]]])
+    values = [barrier_energy(p, other, distance=0.02).item() for p in (on_other, near, far)]
+    assert values[0] > 3.0  # -log(0.025)
+    assert values[0] > values[1] > 0.0
+    assert values[2] == 0.0
+    assert barrier_energy(on_other, other[:0]).item() == 0.0  # no other part at all
+    assert barrier_energy(on_other, other, weights=torch.zeros(1, 1)).item() == 0.0
+
+
+def test_distance_terms():
+    assert fingertip_distance_energy(torch.tensor([[0.01, -0.002, 0.0]])).item() == pytest.approx(0.012)
+    assert palm_distance_energy(torch.tensor([0.01]), target=0.01).item() == pytest.approx(0.0)
+    assert palm_distance_energy(torch.tensor([0.03, 0.0]), target=0.01).tolist() == pytest.approx([0.02, 0.01])
+
+
+def test_direction_energy_zero_when_pads_face_the_surface():
+    object_normals = torch.tensor([[[1.0, 0.0, 0.0], [0.0, 0.0, 1.0]]])
+    assert direction_energy(-object_normals, object_normals).item() == pytest.approx(0.0)
+    assert direction_energy(object_normals, object_normals).item() == pytest.approx(4.0)
+
+
+def _pinch(one_sided: bool) -> tuple[torch.Tensor, torch.Tensor]:
+    """Two contacts on a 2 cm sphere: opposite sides (antipodal) or both on +x (one-sided touch)."""
+    points = torch.tensor([[[0.02, 0.0, 0.0], [-0.02, 0.0, 0.0]]])
+    normals = torch.tensor([[[1.0, 0.0, 0.0], [-1.0, 0.0, 0.0]]])
+    if one_sided:
+        points = torch.tensor([[[0.02, 0.0, 0.0], [0.0195, 0.004, 0.0]]])
+        normals = torch.nn.functional.normalize(points, dim=-1)
+    return points, normals
+
+
+@pytest.mark.parametrize("use_lp", [True, False])
+def test_force_closure_lower_for_antipodal_pinch_than_one_sided_touch(use_lp):
+    antipodal = force_closure_energy(*_pinch(False), CENTRE, use_lp=use_lp)
+    one_sided = force_closure_energy(*_pinch(True), CENTRE, use_lp=use_lp)
+    assert antipodal.energy.item() < 1e-4
+    assert one_sided.energy.item() > 1.0
+    if use_lp:
+        assert bool(antipodal.stable) and not bool(one_sided.stable)
+        assert one_sided.residual.item() >= 2 * 0.2 - 1e-4  # both push +x with at least the minimum force
+
+
+def test_lp_rescaled_form_accepts_unequal_forces_dfc_does_not():
+    # A palm (normal -y) against two fingertips at 45 degrees: balanced with palm force 1 and tips 1/sqrt(2).
+    s = 1.0 / np.sqrt(2.0)
+    points = torch.tensor([[[0.0, -0.02, 0.0], [0.02 * s, 0.02 * s, 0.0], [-0.02 * s, 0.02 * s, 0.0]]])
+    normals = torch.nn.functional.normalize(points, dim=-1)
+    lp = force_closure_energy(points, normals, CENTRE, use_lp=True)
+    assert bool(lp.stable) and lp.energy.item() < 1e-4
+    forces = lp.forces[0].numpy()  # balanced forces are unique up to scale
+    np.testing.assert_allclose(forces / forces[0], [1.0, s, s], atol=1e-3)
+    assert dfc_energy(wrench_matrix(points, normals, CENTRE)).item() > 0.4
+
+
+def test_force_lp_matches_scipy():
+    rng = np.random.default_rng(0)
+    points = torch.tensor(rng.normal(0.0, 0.03, (12, 5, 3)), dtype=torch.float32)
+    normals = torch.nn.functional.normalize(torch.tensor(rng.normal(size=(12, 5, 3)), dtype=torch.float32), dim=-1)
+    wrenches = wrench_matrix(points, normals, CENTRE)
+    forces, residual = solve_force_lp(wrenches, min_force=0.2)
+    assert torch.all(forces >= 0.2 - 1e-6) and torch.all(forces <= 1.0 + 1e-6)
+    for w, r in zip(wrenches.double().numpy(), residual.double().numpy(), strict=True):
+        a = np.block([[w, -np.eye(6)], [-w, -np.eye(6)]])
+        bounds = [(0.2, 1.0)] * 5 + [(0, None)] * 6
+        ref = linprog(np.r_[np.zeros(5), np.ones(6)], A_ub=a, b_ub=np.zeros(12), bounds=bounds)
+        assert r == pytest.approx(ref.fun, abs=1e-4)
+
+
+def test_force_closure_gradient_flows_to_contact_points():
+    points, normals = _pinch(True)
+    points = points.clone().requires_grad_(True)
+    force_closure_energy(points, normals, CENTRE).energy.sum().backward()
+    assert torch.isfinite(points.grad).all() and points.grad.abs().sum() > 0

@@ -1,0 +1,114 @@
+"""Part-aware initialization: palms start at the right part, turned by the part's kind; fingers close on it."""
+
+import numpy as np
+import pytest
+import torch
+
+from dexvlg_core.sim import DecompositionConfig
+from dexvlg_data.objects.families import generate
+from dexvlg_data.objects.part_geometry import DISK, L_SHAPED, LID, SHAFT
+from dexvlg_data.synth import InitConfig, SDFConfig, SynthConfig, hand_model, prepare_object
+from dexvlg_data.synth.closing import close_fingers
+from dexvlg_data.synth.init import initial_poses, palm_centre, posture
+
+FAST = SynthConfig(sdf=SDFConfig(cell=0.004, max_cells=80, source="mesh"))
+HULL = DecompositionConfig(method="hull")  # no CoACD: initialization only needs the mesh
+
+
+@pytest.fixture(scope="module")
+def hand():
+    return hand_model()
+
+
+@pytest.fixture(scope="module")
+def targets():
+    return {name: prepare_object(generate(name, 0), FAST, HULL) for name in ("bottle", "jar", "frying pan", "mug")}
+
+
+def _palms(hand, init):
+    return np.einsum("bij,j->bi", init.root_rot, palm_centre(hand)) + init.root_pos
+
+
+def _nearest(points, cloud):
+    return np.linalg.norm(points[:, None] - cloud[None], axis=-1).min(axis=1)
+
+
+@pytest.mark.parametrize(("name", "part", "kind"), [("bottle", "body", SHAFT), ("jar", "lid", LID),
+                                                    ("frying pan", "pan", DISK), ("mug", "handle", L_SHAPED)])
+def test_palms_start_next_to_the_part(targets, hand, name, part, kind):
+    target = targets[name]
+    assert target.part(part).kind == kind
+    init = initial_poses(target, part, "wrap", 16, np.random.default_rng(0), InitConfig(close_fingers=False), hand)
+    palms = _palms(hand, init)
+    own = target.surface_points[target.surface_parts == target.obj.part_index(part)]
+    others = target.surface_points[target.surface_parts != target.obj.part_index(part)]
+    to_part = _nearest(palms, own)
+    assert np.all(to_part < 0.06)
+    assert np.mean(to_part < _nearest(palms, others)) >= 0.75  # mostly nearer the part than anything else
+    # the palm faces its grasp point: the palm normal (-y) is the approach direction
+    np.testing.assert_allclose(-init.root_rot[:, :, 1], init.approach, atol=1e-9)
+    to_point = init.grasp_points - palms
+    cosine = np.sum(to_point * init.approach, axis=1) / np.linalg.norm(to_point, axis=1)
+    assert np.median(cosine) > 0.8
+
+
+def test_shafts_and_handles_have_the_flexion_axis_along_the_part(targets, hand):
+    for name, part in (("bottle", "body"), ("mug", "handle")):
+        target = targets[name]
+        init = initial_poses(target, part, "wrap", 32, np.random.default_rng(1), InitConfig(close_fingers=False), hand)
+        along = np.abs(init.root_rot[:, :, 0] @ target.part(part).principal_direction)
+        assert np.median(along) > 0.95 and along.min() > 0.6
+        assert np.all(np.abs(np.linalg.det(init.root_rot) - 1.0) < 1e-9)
+
+
+def test_lids_get_24_rotations_about_their_axis_palm_down(targets, hand):
+    target = targets["jar"]
+    axis = target.part("lid").principal_direction
+    config = InitConfig(jitter_angle=0.0, jitter_tilt=0.0, close_fingers=False)
+    init = initial_poses(target, "lid", "wrap", 24, np.random.default_rng(2), config, hand)
+    np.testing.assert_allclose(init.approach @ axis, -1.0, atol=1e-9)  # palm comes down along the lid's axis
+    x = init.root_rot[:, :, 0]
+    ref = x[0]
+    angles = np.degrees(np.arctan2(np.cross(ref, x) @ axis, x @ ref)) % 360.0
+    np.testing.assert_allclose(np.sort(angles), np.arange(24) * 15.0, atol=1e-6)
+
+
+def test_disks_are_approached_in_their_plane_at_the_rim(targets, hand):
+    target = targets["frying pan"]
+    geometry = target.part("pan")
+    config = InitConfig(jitter_angle=0.0, jitter_tilt=0.0, close_fingers=False)
+    init = initial_poses(target, "pan", "pinch", 16, np.random.default_rng(3), config, hand)
+    axis = geometry.principal_direction
+    np.testing.assert_allclose(init.approach @ axis, 0.0, atol=1e-6)  # radially inwards, in the disk's plane
+    np.testing.assert_allclose(init.root_rot[:, :, 0] @ axis, 0.0, atol=1e-6)  # flexion axis along the rim
+    jittered = initial_poses(target, "pan", "pinch", 16, np.random.default_rng(3), InitConfig(close_fingers=False),
+                             hand)
+    assert np.median(np.abs(jittered.approach @ axis)) < 0.3  # the tilt jitter keeps it near the plane
+    radius = np.linalg.norm((init.grasp_points - geometry.box.center) - np.outer(
+        (init.grasp_points - geometry.box.center) @ axis, axis), axis=1)
+    assert np.all(radius > 0.6 * geometry.box.extents[0] / 2)
+
+
+def test_postures_and_closing(targets, hand):
+    target = targets["bottle"]
+    config = InitConfig(close_fingers=False)
+    for style in ("wrap", "pinch"):
+        init = initial_poses(target, "body", style, 8, np.random.default_rng(4), config, hand)
+        assert np.all(init.joints >= hand.lower.numpy() - 1e-6) and np.all(init.joints <= hand.upper.numpy() + 1e-6)
+        assert np.abs(init.joints - posture(style)).max() < 0.5
+    with pytest.raises(ValueError):
+        posture("fist")
+    # closing brings the wrap fingers onto the body without going in
+    init = initial_poses(target, "body", "wrap", 8, np.random.default_rng(4), config, hand)
+
+    def clearance(joints):
+        poses = hand.forward_kinematics(torch.tensor(joints, dtype=torch.float32),
+                                        torch.tensor(init.root_pos).float(), torch.tensor(init.root_rot).float())
+        centres, radii = hand.self_collision_spheres(poses)
+        return (target.sdf(centres)[0] - radii).min(dim=-1).values
+
+    closed = close_fingers(hand, target.sdf, init.root_pos, init.root_rot, init.joints, ("FF", "MF", "RF", "LF", "TH"))
+    assert np.all(closed >= init.joints - 1e-6)  # only closes
+    before, after = clearance(init.joints), clearance(closed)
+    assert torch.all(after > torch.clamp(before, max=0.0) - 0.002)  # closing never pushes a finger in
+    assert (after < 0.005).float().mean().item() >= 0.5  # and most hands end up touching

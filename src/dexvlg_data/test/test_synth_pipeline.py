@@ -1,0 +1,78 @@
+"""End to end on a 6 cm box: a short optimization lowers the energy, is deterministic, and validates grasps."""
+
+import numpy as np
+import pytest
+import trimesh
+
+from dexvlg_core.grasp import Grasp
+from dexvlg_core.sim import DecompositionConfig
+from dexvlg_data.objects.part_object import PartObject
+from dexvlg_data.synth import OptimizerConfig, SDFConfig, SynthConfig, caption, prepare_object, synthesize, validate
+
+CONFIG = SynthConfig(batch_size=8, sdf=SDFConfig(cell=0.003), optimizer=OptimizerConfig(iterations=80))
+
+
+def cube(size: float = 0.06) -> PartObject:
+    mesh = trimesh.creation.box(extents=(size,) * 3)
+    return PartObject("cube-0", "cube", mesh, np.zeros(len(mesh.faces)), ("box",), np.array([[200, 120, 40]]))
+
+
+@pytest.fixture(scope="module")
+def target():
+    return prepare_object(cube(), CONFIG, DecompositionConfig(method="hull"))  # a box is its own hull
+
+
+@pytest.fixture(scope="module")
+def batch(target):
+    return synthesize(target, "box", "wrap", CONFIG, seed=0)
+
+
+def test_optimization_lowers_the_energy(batch):
+    result = batch.optimization
+    # the start is already good (fingers closed onto the box), so "lower for every grasp, by a third on average"
+    assert np.all(result.energy["total"] < result.initial_energy["total"])
+    assert result.energy["total"].mean() < 0.67 * result.initial_energy["total"].mean()
+    assert result.history[-1] < result.history[0]
+    assert len(batch.grasps) == CONFIG.batch_size
+    for grasp in batch.grasps:
+        assert isinstance(grasp, Grasp) and grasp.part == "box" and grasp.style == "wrap"
+        np.testing.assert_allclose(grasp.squeeze, 2 * grasp.joints - grasp.pregrasp)
+        assert "energy_total" in grasp.scores
+
+
+def test_synthesis_is_deterministic(target):
+    config = SynthConfig(batch_size=2, sdf=CONFIG.sdf, optimizer=OptimizerConfig(iterations=5))
+    a, b = (synthesize(target, "box", "pinch", config, seed=3) for _ in range(2))
+    for x, y in zip(a.grasps, b.grasps, strict=True):
+        np.testing.assert_array_equal(x.joints, y.joints)
+        np.testing.assert_array_equal(x.position, y.position)
+    c = synthesize(target, "box", "pinch", config, seed=4)
+    assert not np.allclose(a.grasps[0].position, c.grasps[0].position)
+
+
+def test_some_grasps_pass_validation_and_get_captions(target, batch):
+    checked = validate(batch.grasps, target.sim, target.category)
+    passed = [v for v in checked if v.passed]
+    assert passed, [v.result.reason for v in checked]
+    for v in passed:
+        assert v.result.penetration.depth_mm < 3.0 and v.result.self_penetration.depth_mm < 3.0
+        assert v.result.disturbance.passed and v.result.part.passed
+        assert v.grasp.contact_fingers
+        assert v.grasp.caption.startswith("Grasp the box of the cube object, with contacts on ")
+    for v in checked:
+        if not v.passed:
+            assert v.result.reason
+
+
+def test_caption_and_bad_input(target):
+    assert caption("handle", "mug", ["thumb", "palm", "index"]) == (
+        "Grasp the handle of the mug object, with contacts on index, thumb and palm")
+    assert caption("cap", "bottle", ["thumb"]).endswith("contacts on thumb")
+    with pytest.raises(ValueError):
+        synthesize(target, "box", "fist", CONFIG)
+    with pytest.raises(KeyError):
+        synthesize(target, "lid", "wrap", CONFIG)
+    empty = cube()
+    empty.part_names, empty.face_parts = (), np.zeros(0, dtype=np.int32)
+    with pytest.raises(ValueError):
+        prepare_object(empty, CONFIG)
