@@ -75,10 +75,14 @@ def test_units_are_written_and_bad_objects_reported(reference, objects):
     assert again["units"] == summary["units"] and again["validated"] == summary["validated"]
 
 
-def test_another_plan_is_refused(reference, objects):
-    _, root, _ = reference
+def test_another_plan_is_refused_more_objects_are_not(reference, objects):
+    plan, root, _ = reference
     with pytest.raises(ValueError, match="another plan"):
         run_plan(SynthPlan(objects, CONFIG, batches=3), root, workers=0, progress=False)
+    assert SynthPlan(objects[:1], CONFIG, batches=2).fingerprint() == plan.fingerprint()
+    recorded = json.loads((root / "plan.json").read_text())["objects"]
+    run_plan(SynthPlan(objects[:1], CONFIG, batches=2), root, workers=0, progress=False)  # nothing new to do
+    assert json.loads((root / "plan.json").read_text())["objects"] == recorded
 
 
 def test_seeds_depend_on_the_unit_key_only(objects):

@@ -76,3 +76,16 @@ def test_caption_and_bad_input(target):
     empty.part_names, empty.face_parts = (), np.zeros(0, dtype=np.int32)
     with pytest.raises(ValueError):
         prepare_object(empty, CONFIG)
+
+
+def test_curl_postures_close_only_the_style_fingers():
+    from dexvlg_core.hand.joints import JOINT_NAMES
+    from dexvlg_data.synth.postures import curl_mask, derive_postures
+
+    mask = curl_mask(("FF", "TH", "palm"))
+    closing = {JOINT_NAMES[i] for i in np.flatnonzero(mask)}
+    assert closing == {"rh_FFJ3", "rh_FFJ2", "rh_FFJ1", "rh_THJ4", "rh_THJ1"}
+    joints = np.zeros(22)
+    pregrasp, squeeze = derive_postures(joints, 0.2 * mask)
+    np.testing.assert_allclose(squeeze, 2 * joints - pregrasp)
+    assert np.all(squeeze[mask > 0] > joints[mask > 0]) and np.all(squeeze[mask == 0] == 0.0)

@@ -5,8 +5,9 @@ import pytest
 import torch
 import trimesh
 
+from dexvlg_core.triangles import closest_point_on_triangles
 from dexvlg_data.synth.config import SDFConfig
-from dexvlg_data.synth.sdf import ConvexUnion, MeshDistance, ObjectSDF, closest_point_on_triangles
+from dexvlg_data.synth.sdf import ConvexUnion, MeshDistance, ObjectSDF
 
 HALF = np.array([0.03, 0.02, 0.04])
 

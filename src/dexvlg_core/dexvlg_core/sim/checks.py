@@ -26,6 +26,7 @@ from dexvlg_core.hand.joints import FINGER_NAMES, LINK_NAMES, MODEL_PREFIX
 from dexvlg_core.rotations import transform
 from dexvlg_core.sim.config import SimConfig
 from dexvlg_core.sim.scene import Scene, hand_reference_model
+from dexvlg_core.triangles import point_triangle_distance
 
 _FAR_MM = 10.0  # contacts() caps link distances here; links that far are left out of the part distances
 _WARNINGS = (mujoco.mjtWarning.mjWARN_BADQACC, mujoco.mjtWarning.mjWARN_BADQPOS, mujoco.mjtWarning.mjWARN_BADQVEL)
@@ -176,40 +177,6 @@ def contacts(scene: Scene, threshold: float | None = None) -> ContactCheck:
 
 
 # ---------------------------------------------------------------------------------------------- parts
-def _closest_on_triangles(p: np.ndarray, a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray:
-    """Distance from points p (N, 3) to triangles (a, b, c) (N, 3) each, row by row (Ericson's regions)."""
-    ab, ac, ap = b - a, c - a, p - a
-    d1, d2 = np.einsum("ij,ij->i", ab, ap), np.einsum("ij,ij->i", ac, ap)
-    bp = p - b
-    d3, d4 = np.einsum("ij,ij->i", ab, bp), np.einsum("ij,ij->i", ac, bp)
-    cp = p - c
-    d5, d6 = np.einsum("ij,ij->i", ab, cp), np.einsum("ij,ij->i", ac, cp)
-    va, vb, vc = d3 * d6 - d5 * d4, d5 * d2 - d1 * d6, d1 * d4 - d3 * d2
-    with np.errstate(divide="ignore", invalid="ignore"):
-        denom = 1.0 / (va + vb + vc)
-        v, w = vb * denom, vc * denom
-        closest = a + ab * v[:, None] + ac * w[:, None]  # interior
-        # Edge and vertex regions override the interior where they apply (last assignment wins).
-        t_bc = (d4 - d3) / ((d4 - d3) + (d5 - d6))
-        sel = (va <= 0) & (d4 - d3 >= 0) & (d5 - d6 >= 0)
-        closest[sel] = (b + (c - b) * t_bc[:, None])[sel]
-        t_ac = d2 / (d2 - d6)
-        sel = (vb <= 0) & (d2 >= 0) & (d6 <= 0)
-        closest[sel] = (a + ac * t_ac[:, None])[sel]
-        t_ab = d1 / (d1 - d3)
-        sel = (vc <= 0) & (d1 >= 0) & (d3 <= 0)
-        closest[sel] = (a + ab * t_ab[:, None])[sel]
-    closest[(d6 >= 0) & (d5 <= d6)] = c[(d6 >= 0) & (d5 <= d6)]
-    closest[(d3 >= 0) & (d4 <= d3)] = b[(d3 >= 0) & (d4 <= d3)]
-    closest[(d1 <= 0) & (d2 <= 0)] = a[(d1 <= 0) & (d2 <= 0)]
-    bad = ~np.all(np.isfinite(closest), axis=1)  # degenerate triangles: nearest corner
-    if bad.any():
-        corners = np.stack([a[bad], b[bad], c[bad]], axis=1)
-        k = np.argmin(np.linalg.norm(corners - p[bad, None], axis=2), axis=1)
-        closest[bad] = corners[np.arange(len(k)), k]
-    return np.linalg.norm(p - closest, axis=1)
-
-
 def _centroid_tree(triangles: np.ndarray) -> tuple[cKDTree, np.ndarray, np.ndarray]:
     centroids = triangles.mean(axis=1)
     radii = np.linalg.norm(triangles - centroids[:, None], axis=2).max(axis=1)
@@ -218,7 +185,7 @@ def _centroid_tree(triangles: np.ndarray) -> tuple[cKDTree, np.ndarray, np.ndarr
 
 def _exact(points: np.ndarray, triangles: np.ndarray, point_idx: np.ndarray, tri_idx: np.ndarray) -> np.ndarray:
     tri = triangles[tri_idx]
-    return _closest_on_triangles(points[point_idx], tri[:, 0], tri[:, 1], tri[:, 2])
+    return point_triangle_distance(points[point_idx], tri[:, 0], tri[:, 1], tri[:, 2])
 
 
 def _candidates(points: np.ndarray, tree: cKDTree, centroids: np.ndarray, radii: np.ndarray,

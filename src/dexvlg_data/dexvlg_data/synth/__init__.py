@@ -15,8 +15,12 @@ Modules:
     energy         -- the energy terms and GraspEnergy
     optimize       -- batched Adam with annealed joint noise
     postures       -- pregrasp / squeeze
+    closing        -- close fingers onto the object (bisection on the grid), batched
     validate       -- physics validation and captions
     pipeline       -- synthesize()
+    quality        -- Q1 (Ferrari-Canny epsilon) of a grasp
+    driver         -- datasets: sharded, resumable, process pool or Ray (SynthPlan, run_plan, summarize)
+    command        -- `dexvlg synth`
 """
 
 from dexvlg_data.synth.config import (

@@ -27,6 +27,8 @@ _CHAINS: dict[str, tuple[tuple[str, tuple[str, ...]], ...]] = {
 }
 _CHAINS["TH"] = (("rh_THJ4", ("rh_thproximal", "rh_thmiddle", "rh_thdistal")),
                  ("rh_THJ1", ("rh_thdistal",)))
+# The joints that close each finger (towards their upper limits).
+CLOSING_JOINTS: dict[str, tuple[str, ...]] = {finger: tuple(j for j, _ in chain) for finger, chain in _CHAINS.items()}
 
 
 @torch.no_grad()

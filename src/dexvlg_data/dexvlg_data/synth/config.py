@@ -44,10 +44,10 @@ class EnergyWeights:
     """Weights of E = w_fc E_fc + w_bar E_bar + w_dis (E_tip + E_palm) + regularizers (energy.GraspEnergy)."""
 
     force_closure: float = 5.0
-    barrier: float = 0.02
+    barrier: float = 1.0  # at 0.02 it left part alignment to chance (jar lid, bottle cap, screwdriver batches)
     fingertip: float = 100.0  # per metre of |distance| of each contact finger's nearest pad point
     palm: float = 100.0  # per metre of |palm distance - palm_target|
-    penetration: float = 100.0  # per metre of depth, summed over hand and object points
+    penetration: float = 300.0  # per metre of depth, summed over hand points and sphere overlaps (100: more left)
     self_penetration: float = 100.0
     joint_limits: float = 10.0
     direction: float = 0.5  # contact-normal alignment
@@ -105,9 +105,13 @@ class OptimizerConfig:
 class PostureConfig:
     """Pregrasp and squeeze from an optimized grasp (postures.derive_postures)."""
 
+    # "curl" (default): every closing joint of the style's fingers (closing.CLOSING_JOINTS) turns by curl_angle,
+    # the way a hand controller closes a grasp; measured to eject objects least (the contact-wise modes push
+    # free objects out when their forces do not balance).
     # "force": joint step = J' f / kp, so that a blocked finger presses its contact with force f (the LP's
     # balanced forces times squeeze_force); "displacement": each contact point moves squeeze_distance.
-    mode: str = "displacement"
+    mode: str = "curl"
+    curl_angle: float = 0.2  # rad, "curl" mode
     squeeze_force: float = 5.0  # N for an LP force of 1
     servo_kp: float = 5.0  # N m / rad: the evaluator's finger servo stiffness (SimConfig.finger_kp)
     squeeze_distance: float = 0.03  # m, "displacement" mode
@@ -128,7 +132,7 @@ class SynthConfig:
     energy: EnergyConfig = field(default_factory=EnergyConfig)
     optimizer: OptimizerConfig = field(default_factory=OptimizerConfig)
     postures: PostureConfig = field(default_factory=PostureConfig)
-    hand_surface_points: int = 2048  # hand penetration samples
+    hand_surface_points: int = 4096  # hand penetration samples, area-uniform (the forearm takes over half)
     hand_sphere_spacing: float = 0.5  # collision spheres every half radius: their union hugs the capsules (0.3 mm)
     barrier_points: int = 1024  # samples of the other parts for the barrier
     torch_threads: int = 0  # 0: leave torch's setting alone

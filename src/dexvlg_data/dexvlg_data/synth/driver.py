@@ -80,9 +80,12 @@ class SynthPlan:
                 "config": asdict(self.config), "objects": [asdict(o) for o in self.objects]}
 
     def fingerprint(self) -> str:
-        """Hash of what determines the grasps (not the name)."""
+        """Hash of what determines each unit's grasps: config, batches, styles. Not the object list, so that a
+        dataset can grow by more objects; not the name.
+        """
         body = self.to_json()
-        body.pop("name")
+        for key in ("name", "objects"):
+            body.pop(key)
         return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()[:16]
 
 
@@ -137,15 +140,20 @@ class DatasetDir:
         return self.unit_meta(unit).exists()
 
     def check_plan(self, plan: SynthPlan) -> None:
-        """Write plan.json on first use; refuse a directory made by a different plan."""
+        """Record the plan in plan.json (objects accumulate over runs); refuse a directory whose grasps were made
+        with another config, batches or styles.
+        """
         path = self.root / "plan.json"
+        record = {"fingerprint": plan.fingerprint(), **plan.to_json()}
         if path.exists():
             existing = json.loads(path.read_text())
             if existing.get("fingerprint") != plan.fingerprint():
                 raise ValueError(f"{self.root} was made with another plan (fingerprint {existing.get('fingerprint')},"
                                  f" this one {plan.fingerprint()}); use a new directory")
-            return
-        _atomic_text(path, json.dumps({"fingerprint": plan.fingerprint(), **plan.to_json()}, indent=1) + "\n")
+            known = existing["objects"]
+            record["objects"] = known + [o for o in record["objects"] if o not in known]
+            record["name"] = existing.get("name") or record["name"]
+        _atomic_text(path, json.dumps(record, indent=1) + "\n")
 
 
 # ---------------------------------------------------------------------------------------------- the work
@@ -196,12 +204,12 @@ def run_object(obj: ObjectRef, plan: SynthPlan, root: str) -> dict:
             continue
         grasps, optimized, reasons, timing = [], 0, Counter(), defaultdict(float)
         for batch in range(plan.batches):
-            t0 = time.perf_counter()
+            t0 = time.process_time()  # CPU seconds of this process: core-hours, whatever else runs
             result = synthesize(target, unit.part, unit.style, plan.config, seed=unit.seed(batch))
-            t1 = time.perf_counter()
+            t1 = time.process_time()
             checked = validate(result.grasps, target.sim, target.category)
             timing["optimization_s"] += t1 - t0
-            timing["validation_s"] += time.perf_counter() - t1
+            timing["validation_s"] += time.process_time() - t1
             optimized += len(checked)
             grasps += [v.grasp for v in checked if v.passed]
             reasons.update(_reason_key(v.result.reason) for v in checked if not v.passed)

@@ -1,12 +1,17 @@
 """Pregrasp and squeeze postures of an optimized grasp (DESIGN.md: squeeze = 2 * grasp - pregrasp).
 
-Each contact finger of the style is opened by moving its contact point out of the object along the surface
-normal, by ``squeeze_distance`` (times the contact force the force-closure LP gives it, for grasps the LP finds
-stable, with ``scale_by_forces``); the joints come from a damped least-squares step on that finger's own joints. The
-squeeze then moves each contact as far *into* the object, so the position servos press along the contact
-normals with force in proportion to the LP's balanced forces, rather than just curling every joint (which
-pushes the object around). Fingers outside the style's split keep their grasp joints throughout. The wrist stays
-where it is: the evaluator's protocol moves only the fingers.
+The step between them (pregrasp = grasp - step, squeeze = grasp + step, within the joint limits) is one of
+(PostureConfig.mode):
+
+- "curl" (default): the closing joints of the style's fingers turn by ``curl_angle``, as a hand controller closes
+  a grasp. Measured on optimized batches (bottle body, hammer handle), it holds more grasps through the
+  six-direction test than the contact-wise modes: 9/20 at 0.2 rad against 5/20 for "displacement".
+- "displacement": each contact finger's contact point moves ``squeeze_distance`` into the object along the
+  surface normal (optionally times its LP force), joints from a damped least-squares step on that finger's joints.
+- "force": the joint step that makes a blocked finger press its contact with the LP's balanced force.
+
+Fingers outside the style's split keep their grasp joints throughout. The wrist stays where it is: the
+evaluator's protocol moves only the fingers.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ import torch
 
 from dexvlg_core.hand.joints import JOINT_NAMES
 from dexvlg_core.hand.mjcf import joint_limits
+from dexvlg_data.synth.closing import CLOSING_JOINTS
 from dexvlg_data.synth.config import PostureConfig
 from dexvlg_data.synth.energy import GraspEnergy
 from dexvlg_data.synth.force_closure import solve_force_lp, wrench_matrix
@@ -26,10 +32,23 @@ def finger_joint_mask(finger: str) -> torch.Tensor:
     return torch.tensor([name[3:5] == finger for name in JOINT_NAMES])
 
 
+def curl_mask(fingers: tuple[str, ...]) -> np.ndarray:
+    """(22,) 1 for the closing joints of the given fingers ("FF", ..., "TH"; "palm" is ignored), else 0."""
+    mask = np.zeros(len(JOINT_NAMES))
+    for finger in fingers:
+        for joint in CLOSING_JOINTS.get(finger, ()):
+            mask[JOINT_NAMES.index(joint)] = 1.0
+    return mask
+
+
 def squeeze_step(energy: GraspEnergy, root_pos: np.ndarray, root_rot: np.ndarray, joints: np.ndarray,
                  config: PostureConfig | None = None) -> np.ndarray:
     """(B, 22) joint step that moves each contact finger's contact point into the object (see module doc)."""
     config = config or PostureConfig()
+    if config.mode not in ("curl", "force", "displacement"):
+        raise ValueError(f"PostureConfig.mode must be 'curl', 'force' or 'displacement', not {config.mode!r}")
+    if config.mode == "curl":
+        return np.broadcast_to(config.curl_angle * curl_mask(energy.groups), np.shape(joints)).copy()
     hand = energy.hand
     dtype = hand.dtype
     q = torch.tensor(joints, dtype=dtype, requires_grad=True)
