@@ -5,7 +5,7 @@ SHELL := /bin/bash
 .SHELLFLAGS := -eo pipefail -c
 ENV := source scripts/env.sh
 
-.PHONY: setup demo test lint bench clean
+.PHONY: setup demo test lint bench dataset clean
 
 setup:
 	bash scripts/bootstrap.sh
@@ -29,6 +29,21 @@ lint:
 bench: setup
 	$(ENV)
 	python scripts/bench_workspace.py
+
+# The grasp dataset of the shipped model (issue 5's recipe): resumable, so run it as often as it takes.
+# Train: 42 objects x 24 categories = 1,008 objects; held-out instances and categories for evaluation.
+# WORKERS=n parallel processes; BACKEND=ray for a cluster (shared storage under data/).
+WORKERS ?= 2
+BACKEND ?= process
+PER_CATEGORY ?= 42
+dataset: setup
+	$(ENV)
+	dexvlg synth --split train --per-category $(PER_CATEGORY) --batches 2 --out data/grasps/train \
+	    --workers $(WORKERS) --backend $(BACKEND) --name "DexVLG train grasps"
+	dexvlg synth --split heldout_instance --per-category 4 --out data/grasps/heldout_instance \
+	    --workers $(WORKERS) --backend $(BACKEND) --name "DexVLG held-out instances"
+	dexvlg synth --split heldout_category --per-category 8 --out data/grasps/heldout_category \
+	    --workers $(WORKERS) --backend $(BACKEND) --name "DexVLG held-out categories"
 
 clean:
 	rm -rf build install log

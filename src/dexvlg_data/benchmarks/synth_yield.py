@@ -73,11 +73,18 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--cases", default=DEFAULT_CASES, help="comma-separated category:part")
     parser.add_argument("--out", default=str(REPO_ROOT / "results" / "synth_core.json"))
+    parser.add_argument("--sdf-only", action="store_true", help="only the distance-grid accuracy and speed")
     args = parser.parse_args()
     torch.set_num_threads(1)
     config = SynthConfig(batch_size=args.batch, optimizer=OptimizerConfig(iterations=args.iterations))
     cases = [tuple(c.split(":")) for c in args.cases.split(",")]
 
+    if args.sdf_only:
+        rows = [sdf_accuracy(prepare_object(generate(c, args.seed), config)) for c, _ in cases[:3]]
+        out = Path(args.out)
+        out.write_text(json.dumps({"sdf": rows, "command": "synth_yield.py --sdf-only"}, indent=2) + "\n")
+        print(json.dumps(rows, indent=2))
+        return
     rows, sdf_rows = [], []
     cpu = defaultdict(float)
     for category, part in cases:

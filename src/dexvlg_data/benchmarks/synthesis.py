@@ -131,13 +131,17 @@ def picture(root: Path, objects: list[ObjectRef], config: SynthConfig, out: Path
         distance = 2.5 * float(np.linalg.norm(mesh.extents))
         scene = build_scene(target.sim, options=SceneOptions(camera_distance=max(0.35, distance),
                                                              camera_azimuth_deg=200.0))
-        for g in range(scene.model.ngeom):  # colour each convex piece by the part of its nearest face
+        for g in range(scene.model.ngeom):  # show the convex pieces, each coloured by the part of its nearest face
             name = scene.model.geom(g).name
+            if name == "object_visual":
+                scene.model.geom_rgba[g, 3] = 0.0
             if "object_hull" in name:
+                scene.model.geom_group[g] = 2
                 piece = int(name.rsplit("hull", 1)[1])
                 _, face = tree.query(target.sim.hulls[piece].mean(axis=0))
                 part = target.obj.face_parts[face]
                 scene.model.geom_rgba[g] = [*(target.obj.part_colors[part] / 255.0), 1.0]
+                scene.model.geom_matid[g] = -1  # a material's colour would override the geom's
         scene.set_hand(transform(grasp.rotation, grasp.position), grasp.joints)
         mujoco.mj_forward(scene.model, scene.data)
         rgb, *_ = scene.render(scene.options.intrinsics.scaled(0.5))

@@ -19,16 +19,16 @@ from dexvlg_core.hand.model import HandModel
 from dexvlg_data.synth.sdf import ObjectSDF
 
 # Joints each finger closes with, proximal to distal, and the links each of them moves.
-_CHAINS: dict[str, tuple[tuple[str, tuple[str, ...]], ...]] = {
+CHAINS: dict[str, tuple[tuple[str, tuple[str, ...]], ...]] = {
     f: ((f"rh_{f}J3", (f"rh_{f.lower()}proximal", f"rh_{f.lower()}middle", f"rh_{f.lower()}distal")),
         (f"rh_{f}J2", (f"rh_{f.lower()}middle", f"rh_{f.lower()}distal")),
         (f"rh_{f}J1", (f"rh_{f.lower()}distal",)))
     for f in ("FF", "MF", "RF", "LF")
 }
-_CHAINS["TH"] = (("rh_THJ4", ("rh_thproximal", "rh_thmiddle", "rh_thdistal")),
+CHAINS["TH"] = (("rh_THJ4", ("rh_thproximal", "rh_thmiddle", "rh_thdistal")),
                  ("rh_THJ1", ("rh_thdistal",)))
 # The joints that close each finger (towards their upper limits).
-CLOSING_JOINTS: dict[str, tuple[str, ...]] = {finger: tuple(j for j, _ in chain) for finger, chain in _CHAINS.items()}
+CLOSING_JOINTS: dict[str, tuple[str, ...]] = {finger: tuple(j for j, _ in chain) for finger, chain in CHAINS.items()}
 
 
 @torch.no_grad()
@@ -49,7 +49,7 @@ def close_fingers(hand: HandModel, sdf: ObjectSDF, root_pos: np.ndarray, root_ro
         return torch.where(hand.self_penetration(poses).amax(dim=-1) > self_gap, -1.0, clear)
 
     for finger in fingers:
-        for joint, links in _CHAINS[finger]:
+        for joint, links in CHAINS[finger]:
             j = JOINT_NAMES.index(joint)
             mask = torch.isin(link_of, torch.tensor([LINK_NAMES.index(link) for link in links]))
             free = clearance(q, mask) > gap

@@ -25,7 +25,8 @@ def plan_from_args(args: argparse.Namespace) -> SynthPlan:
     if args.split:
         from dexvlg_data.objects.families.splits import split_members
 
-        objects += [ObjectRef(c, s) for c, s in split_members(args.split, args.per_category)]
+        members = sorted(split_members(args.split, args.per_category), key=lambda m: (m[1], m[0]))
+        objects += [ObjectRef(c, s) for c, s in members]  # seed-major: a partial run covers every category
     for item in filter(None, (args.objects or "").split(",")):
         category, _, seed = item.strip().rpartition(":")
         if not category or not seed.isdigit():

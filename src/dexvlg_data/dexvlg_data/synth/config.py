@@ -120,6 +120,10 @@ class PostureConfig:
     max_joint_step: float = 0.5  # rad
     close_fingers: bool = True  # close the style's fingers onto the object after optimizing, then squeeze
     close_gap: float = 0.0005
+    # Open fingers that touch another part than the target until they clear the object by lift_clearance
+    # (alignment.py); they then stay open through the squeeze.
+    lift_misaligned: bool = True
+    lift_clearance: float = 0.004
 
 
 @dataclass(frozen=True)

@@ -17,9 +17,11 @@ import numpy as np
 import torch
 
 from dexvlg_core.grasp import Grasp
+from dexvlg_core.hand.joints import JOINT_NAMES
 from dexvlg_core.rotations import matrix_to_rot6d, rot6d_to_matrix
 from dexvlg_data.objects.part_object import PartObject
-from dexvlg_data.synth.closing import close_fingers
+from dexvlg_data.synth.alignment import FINGERS, lift_fingers, misaligned_fingers
+from dexvlg_data.synth.closing import CLOSING_JOINTS, close_fingers
 from dexvlg_data.synth.config import STYLES, SynthConfig
 from dexvlg_data.synth.context import SynthObject, hand_model, prepare_object
 from dexvlg_data.synth.energy import GraspEnergy
@@ -65,10 +67,19 @@ def synthesize(obj: PartObject | SynthObject, part: str, style: str, config: Syn
     if config.postures.close_fingers:
         joints = close_fingers(hand, target.sdf, result.root_pos, result.root_rot, joints, style_fingers(hand, style),
                                config.postures.close_gap)
+    lifted = np.zeros((config.batch_size, len(FINGERS)), bool)
+    if config.postures.lift_misaligned:
+        lifted, _ = misaligned_fingers(hand, target, part, result.root_pos, result.root_rot, joints)
+        joints = lift_fingers(hand, target, result.root_pos, result.root_rot, joints, lifted,
+                              config.postures.lift_clearance)
+    if config.postures.close_fingers or config.postures.lift_misaligned:
         with torch.no_grad():
             final = energy(*(torch.as_tensor(x, dtype=hand.dtype) for x in (result.root_pos, result.root_rot, joints)))
         result.joints, result.energy = joints, {k: v.double().numpy() for k, v in final.items()}
     step = squeeze_step(energy, result.root_pos, result.root_rot, joints, config.postures)
+    for f, finger in enumerate(FINGERS):  # lifted fingers stay clear of the object
+        columns = [JOINT_NAMES.index(j) for j in CLOSING_JOINTS[finger]]
+        step[np.ix_(lifted[:, f], columns)] = 0.0
     pregrasp, squeeze = derive_postures(joints, step)
     rotations = rot6d_to_matrix(matrix_to_rot6d(result.root_rot))  # float32 optimizer -> exactly orthonormal
     grasps = []

@@ -1,0 +1,63 @@
+"""Part alignment repair: fingers resting on another part are lifted clear; the rest of the hand stays put."""
+
+import numpy as np
+import pytest
+import trimesh
+
+from dexvlg_core.hand.joints import JOINT_NAMES
+from dexvlg_core.sim import DecompositionConfig
+from dexvlg_data.objects.part_object import PartObject
+from dexvlg_data.synth import OptimizerConfig, SDFConfig, SynthConfig, hand_model, prepare_object, synthesize
+from dexvlg_data.synth.alignment import FINGERS, lift_fingers, link_finger, misaligned_fingers
+from dexvlg_data.synth.config import PostureConfig
+
+CONFIG = SynthConfig(batch_size=8, sdf=SDFConfig(cell=0.003), optimizer=OptimizerConfig(iterations=40))
+
+
+def two_part_block() -> PartObject:
+    """A 6 x 6 x 12 cm block: the lower half is "base", the upper half "top"."""
+    mesh = trimesh.creation.box(extents=(0.06, 0.06, 0.12))
+    for _ in range(3):
+        mesh = mesh.subdivide()
+    labels = (mesh.triangles_center[:, 2] > 0).astype(np.int32)
+    return PartObject("block-0", "block", mesh, labels, ("base", "top"), np.array([[200, 120, 40], [40, 120, 200]]))
+
+
+@pytest.fixture(scope="module")
+def target():
+    return prepare_object(two_part_block(), CONFIG, DecompositionConfig(method="hull"))
+
+
+def test_link_fingers():
+    assert link_finger("rh_ffdistal") == "FF" and link_finger("rh_thmiddle") == "TH"
+    assert link_finger("rh_palm") == "" and link_finger("rh_lfmetacarpal") == "" and link_finger("rh_forearm") == ""
+
+
+def test_lifted_fingers_clear_the_object_and_only_they_move(target):
+    unrepaired = SynthConfig(batch_size=CONFIG.batch_size, sdf=CONFIG.sdf, optimizer=CONFIG.optimizer,
+                             postures=PostureConfig(lift_misaligned=False))
+    batch = synthesize(target, "base", "wrap", unrepaired, seed=1)
+    hand = hand_model()
+    pos = np.stack([g.position for g in batch.grasps])
+    rot = np.stack([g.rotation for g in batch.grasps])
+    joints = np.stack([g.joints for g in batch.grasps])
+    bad, _ = misaligned_fingers(hand, target, "base", pos, rot, joints)
+    assert bad.any(), "no finger touched the top part: the test needs a different seed"
+    lifted = lift_fingers(hand, target, pos, rot, joints, bad, clearance=0.004)
+    after, _ = misaligned_fingers(hand, target, "base", pos, rot, lifted)
+    assert not after.any()
+    moved = np.abs(lifted - joints) > 1e-9
+    for b, f in zip(*np.nonzero(moved), strict=True):  # only joints of lifted fingers moved, and only opened
+        finger = JOINT_NAMES[f][3:5]
+        assert bad[b, FINGERS.index(finger)]
+        assert lifted[b, f] < joints[b, f]
+
+
+def test_synthesize_repairs_by_default(target):
+    batch = synthesize(target, "base", "wrap", CONFIG, seed=1)
+    hand = hand_model()
+    pos = np.stack([g.position for g in batch.grasps])
+    rot = np.stack([g.rotation for g in batch.grasps])
+    joints = np.stack([g.joints for g in batch.grasps])
+    bad, _ = misaligned_fingers(hand, target, "base", pos, rot, joints)
+    assert not bad.any()
