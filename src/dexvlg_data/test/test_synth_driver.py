@@ -139,3 +139,13 @@ def test_command_line(objects, tmp_path, capsys):
     assert main(["synth", "--out", str(out), "--summary"]) == 0
     assert main(["synth", "--objects", "mug", "--out", str(out)]) == 2  # bad item: one-line error
     assert main(["synth", "--out", str(tmp_path / "none"), "--summary"]) == 2
+
+
+def test_failure_kinds():
+    from dexvlg_data.synth.driver import _reason_key
+
+    assert _reason_key("object slipped under +x (20.1 mm, 3.0 deg); limits 50 mm, 15 deg") == "object slipped under +x"
+    assert _reason_key("hand-object penetration 12.72 mm (C_ffmiddle / object_hull20) exceeds 3.0 mm") == (
+        "hand-object penetration")
+    assert _reason_key("part alignment: no hand link touches the object") == "no contact"
+    assert _reason_key("part alignment: links rh_ffdistal are closer to another part") == "part alignment"

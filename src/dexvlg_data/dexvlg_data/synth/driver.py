@@ -229,6 +229,8 @@ def run_object(obj: ObjectRef, plan: SynthPlan, root: str) -> dict:
 
 def _reason_key(reason: str) -> str:
     """The kind of a failure ("object slipped", "hand-object penetration", ...) without its numbers."""
+    if "no hand link touches the object" in reason:  # reported under part alignment; a different failure
+        return "no contact"
     return reason.split(";")[0].split(" (")[0].split(":")[0].rstrip("0123456789. m").strip()[:48]
 
 
