@@ -8,8 +8,6 @@ float32 keeps positions to ~0.1 um and angles to ~1e-7 rad at half the size of f
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -17,6 +15,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from dexvlg_core.files import atomic_path
 from dexvlg_core.grasp import Grasp
 from dexvlg_core.hand.joints import NUM_JOINTS
 from dexvlg_core.rotations import matrix_to_quat_xyzw, quat_xyzw_to_matrix
@@ -137,15 +136,8 @@ def write_grasps(path: str | Path, grasps: Iterable[Grasp] | pa.Table, compressi
     """Write a Parquet file atomically: readers never see a half-written file, a killed writer leaves none."""
     path = Path(path)
     table = grasps if isinstance(grasps, pa.Table) else grasps_to_table(grasps)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
+    with atomic_path(path) as tmp:
         pq.write_table(table, tmp, compression=compression)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
     return path
 
 

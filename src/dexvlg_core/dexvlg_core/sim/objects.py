@@ -21,6 +21,8 @@ from pathlib import Path
 import numpy as np
 import trimesh
 
+from dexvlg_core.files import atomic_path
+
 _CACHE_VERSION = 1
 
 
@@ -206,11 +208,9 @@ def convex_pieces(vertices: np.ndarray, faces: np.ndarray, config: Decomposition
             pass
     hulls = _decompose(vertices, faces, config, method)
     try:
-        cache.mkdir(parents=True, exist_ok=True)
         # Written under a unique name and renamed: parallel workers may decompose the same mesh at once.
-        tmp = path.with_suffix(f".{os.getpid()}.tmp.npz")
-        np.savez(tmp, count=len(hulls), **{f"hull{i}": h for i, h in enumerate(hulls)})
-        os.replace(tmp, path)
+        with atomic_path(path, ".tmp.npz") as tmp:
+            np.savez(tmp, count=len(hulls), **{f"hull{i}": h for i, h in enumerate(hulls)})
     except OSError as error:
         warnings.warn(f"cannot cache the decomposition in {cache}: {error}", stacklevel=2)
     return hulls, method

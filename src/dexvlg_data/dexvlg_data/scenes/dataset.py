@@ -20,8 +20,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 import zlib
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -33,6 +31,7 @@ import numpy as np
 import torch
 from torch.utils.data import IterableDataset, get_worker_info
 
+from dexvlg_core.files import atomic_path, write_text_atomic
 from dexvlg_data.objects import PartObject
 from dexvlg_data.scenes.catalog import SceneObject
 from dexvlg_data.scenes.instructions import InstructionConfig
@@ -64,11 +63,7 @@ def render_shard(tasks: list[tuple[PartObject, np.ndarray, ViewKey]], config: Re
     """Render views into one shard file (atomic); a pure function of its arguments (Ray- and process-safe)."""
     views = [render_view(obj, pose, key[2], config, np.random.default_rng(view_seed(seed, key)))
              for obj, pose, key in tasks]
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp.npz", dir=target.parent)
-    os.close(fd)
-    try:
+    with atomic_path(path, ".tmp.npz") as tmp:
         np.savez(tmp, object_id=np.array([k[0] for _, _, k in tasks]),
                  pose_index=np.array([k[1] for _, _, k in tasks], np.int64),
                  view_index=np.array([k[2] for _, _, k in tasks], np.int64),
@@ -76,10 +71,6 @@ def render_shard(tasks: list[tuple[PartObject, np.ndarray, ViewKey]], config: Re
                  parts=np.stack([v.parts for v in views]), camera_pose=np.stack([v.camera_pose for v in views]),
                  object_pose=np.stack([v.object_pose for v in views]),
                  valid_pixels=np.array([v.valid_pixels for v in views], np.int64))
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
     return path
 
 
@@ -119,10 +110,7 @@ def write_render_cache(scenes: Sequence[SceneObject], directory: str | Path, con
             render_shard(tasks, config, seed, path)
     index = {"render_config": render_config_key(config), "seed": seed,
              "shards": [{"file": p.name, "views": [list(k) for k in s]} for p, s in zip(paths, shards, strict=True)]}
-    fd, tmp = tempfile.mkstemp(prefix=".index.", suffix=".json", dir=root)
-    with os.fdopen(fd, "w") as f:
-        json.dump(index, f)
-    os.replace(tmp, root / "index.json")
+    write_text_atomic(root / "index.json", json.dumps(index))
     return root
 
 

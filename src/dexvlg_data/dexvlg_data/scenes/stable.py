@@ -17,8 +17,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 import time
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -31,6 +29,7 @@ import mujoco
 import numpy as np
 from scipy.spatial.transform import Rotation
 
+from dexvlg_core.files import atomic_path
 from dexvlg_core.rotations import matrix_to_quat_wxyz, quat_wxyz_to_matrix, transform
 from dexvlg_core.sim import SceneOptions, SimConfig, SimObject, load_object
 from dexvlg_core.sim.objects import DecompositionConfig, default_cache_dir
@@ -119,15 +118,8 @@ class StablePoses:
 
 # ---------------------------------------------------------------------------------------------- scene
 def _atomic_savez(path: Path, **arrays: object) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp.npz", dir=path.parent)
-    os.close(fd)
-    try:
+    with atomic_path(path, ".tmp.npz") as tmp:
         np.savez(tmp, **arrays)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
     return path
 
 

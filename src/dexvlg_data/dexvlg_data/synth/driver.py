@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import time
 import traceback
 from collections import Counter, defaultdict
@@ -31,6 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
+from dexvlg_core.files import write_text_atomic
 from dexvlg_core.grasp_io import write_grasps
 from dexvlg_data.synth.config import STYLES, SynthConfig
 
@@ -108,16 +108,6 @@ class Unit:
 
 
 # ---------------------------------------------------------------------------------------------- files
-def _atomic_text(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        tmp.write_text(text)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
 class DatasetDir:
     """Paths of a synthesis output directory."""
 
@@ -153,7 +143,7 @@ class DatasetDir:
             known = existing["objects"]
             record["objects"] = known + [o for o in record["objects"] if o not in known]
             record["name"] = existing.get("name") or record["name"]
-        _atomic_text(path, json.dumps(record, indent=1) + "\n")
+        write_text_atomic(path, json.dumps(record, indent=1) + "\n")
 
 
 # ---------------------------------------------------------------------------------------------- the work
@@ -189,7 +179,7 @@ def run_object(obj: ObjectRef, plan: SynthPlan, root: str) -> dict:
         target = prepare_object(obj.load(), plan.config)
     except Exception as error:  # a broken object is reported and skipped, whatever broke
         reason = f"{type(error).__name__}: {error}"
-        _atomic_text(out.rejected(obj), json.dumps({"object": obj.object_id, "reason": reason}) + "\n")
+        write_text_atomic(out.rejected(obj), json.dumps({"object": obj.object_id, "reason": reason}) + "\n")
         return {"object": obj.object_id, "rejected": reason, "units": 0, "validated": 0}
     problems = part_problems(target)
     parts = [p for p in target.part_names if p not in problems]
@@ -197,7 +187,7 @@ def run_object(obj: ObjectRef, plan: SynthPlan, root: str) -> dict:
             "parts": {g.name: {"kind": g.kind, "extents_m": np.asarray(g.box.extents).round(5).tolist()}
                       for g in target.parts},
             "skipped_parts": problems}
-    _atomic_text(out.object_meta(obj), json.dumps(meta, indent=1) + "\n")
+    write_text_atomic(out.object_meta(obj), json.dumps(meta, indent=1) + "\n")
     summary = {"object": obj.object_id, "units": 0, "validated": 0, "optimized": 0}
     for unit in object_units(obj, parts, plan.styles):
         if out.done(unit):
@@ -219,7 +209,7 @@ def run_object(obj: ObjectRef, plan: SynthPlan, root: str) -> dict:
                   "validated": len(grasps), "failures": dict(reasons), **timing,
                   "penetration_mm": [g.scores.get("penetration_mm") for g in grasps],
                   "self_penetration_mm": [g.scores.get("self_penetration_mm") for g in grasps]}
-        _atomic_text(out.unit_meta(unit), json.dumps(record) + "\n")
+        write_text_atomic(out.unit_meta(unit), json.dumps(record) + "\n")
         summary["units"] += 1
         summary["validated"] += len(grasps)
         summary["optimized"] += optimized
