@@ -29,6 +29,7 @@ import trimesh  # noqa: E402
 
 from dexvlg_data.objects.families import generate  # noqa: E402
 from dexvlg_data.synth import OptimizerConfig, SynthConfig, prepare_object, synthesize, validate  # noqa: E402
+from dexvlg_data.synth.driver import failure_kind  # noqa: E402
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 DEFAULT_CASES = ("bottle:body,hammer:handle,screwdriver:handle,jar:lid,teapot:lid,frying pan:pan,lamp:base,"
@@ -107,7 +108,7 @@ def main() -> None:
             reasons = defaultdict(int)
             for v in checked:
                 if not v.passed:
-                    reasons[v.result.reason.split(":")[0].split(" (")[0][:40]] += 1
+                    reasons[failure_kind(v.result.reason)] += 1
             row = {"object": target.obj.object_id, "part": part, "kind": kind, "style": style,
                    "optimized": len(checked), "validated": len(good),
                    "penetration_mm": [v.result.penetration.depth_mm for v in good],

@@ -34,7 +34,7 @@ from dexvlg_data.synth.config import EnergyConfig, OptimizerConfig, SynthConfig 
 from dexvlg_data.synth.driver import DatasetDir, ObjectRef, SynthPlan, run_plan, summarize  # noqa: E402
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
-STATIC_FAILURES = ("hand-object penetration", "self-penetration", "part alignment", "penetration")
+STATIC_FAILURES = ("hand-object penetration", "self-penetration", "part alignment", "no contact", "penetration")
 
 
 def bench_objects(per_category: int, categories: int) -> list[ObjectRef]:

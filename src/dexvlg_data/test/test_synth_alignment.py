@@ -23,6 +23,11 @@ def two_part_block() -> PartObject:
     return PartObject("block-0", "block", mesh, labels, ("base", "top"), np.array([[200, 120, 40], [40, 120, 200]]))
 
 
+def _hands(batch):
+    """Wrist positions, rotations and joints (stacked) of a batch's grasps."""
+    return tuple(np.stack([getattr(g, name) for g in batch.grasps]) for name in ("position", "rotation", "joints"))
+
+
 @pytest.fixture(scope="module")
 def target():
     return prepare_object(two_part_block(), CONFIG, DecompositionConfig(method="hull"))
@@ -38,9 +43,7 @@ def test_lifted_fingers_clear_the_object_and_only_they_move(target):
                              postures=PostureConfig(lift_misaligned=False))
     batch = synthesize(target, "base", "wrap", unrepaired, seed=1)
     hand = hand_model()
-    pos = np.stack([g.position for g in batch.grasps])
-    rot = np.stack([g.rotation for g in batch.grasps])
-    joints = np.stack([g.joints for g in batch.grasps])
+    pos, rot, joints = _hands(batch)
     bad, _ = misaligned_fingers(hand, target, "base", pos, rot, joints)
     assert bad.any(), "no finger touched the top part: the test needs a different seed"
     lifted = lift_fingers(hand, target, pos, rot, joints, bad, clearance=0.004)
@@ -56,8 +59,6 @@ def test_lifted_fingers_clear_the_object_and_only_they_move(target):
 def test_synthesize_repairs_by_default(target):
     batch = synthesize(target, "base", "wrap", CONFIG, seed=1)
     hand = hand_model()
-    pos = np.stack([g.position for g in batch.grasps])
-    rot = np.stack([g.rotation for g in batch.grasps])
-    joints = np.stack([g.joints for g in batch.grasps])
+    pos, rot, joints = _hands(batch)
     bad, _ = misaligned_fingers(hand, target, "base", pos, rot, joints)
     assert not bad.any()

@@ -142,10 +142,10 @@ def test_command_line(objects, tmp_path, capsys):
 
 
 def test_failure_kinds():
-    from dexvlg_data.synth.driver import _reason_key
+    from dexvlg_data.synth.driver import failure_kind
 
-    assert _reason_key("object slipped under +x (20.1 mm, 3.0 deg); limits 50 mm, 15 deg") == "object slipped under +x"
-    assert _reason_key("hand-object penetration 12.72 mm (C_ffmiddle / object_hull20) exceeds 3.0 mm") == (
+    assert failure_kind("object slipped under +x (20.1 mm, 3.0 deg); limits 50 mm, 15 deg") == "object slipped under +x"
+    assert failure_kind("hand-object penetration 12.72 mm (C_ffmiddle / object_hull20) exceeds 3.0 mm") == (
         "hand-object penetration")
-    assert _reason_key("part alignment: no hand link touches the object") == "no contact"
-    assert _reason_key("part alignment: links rh_ffdistal are closer to another part") == "part alignment"
+    assert failure_kind("part alignment: no hand link touches the object") == "no contact"
+    assert failure_kind("part alignment: links rh_ffdistal are closer to another part") == "part alignment"

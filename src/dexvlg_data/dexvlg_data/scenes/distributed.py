@@ -14,7 +14,8 @@ from dexvlg_data.objects import PartObject
 from dexvlg_data.scenes.render import RenderConfig, RenderedView, render_view
 
 
-def _ray():
+def connect_ray():
+    """The ray module, connected to the running cluster or a local one (shared by every Ray backend)."""
     try:
         import ray
     except ImportError as error:  # optional dependency
@@ -28,7 +29,7 @@ def render_shards_ray(jobs: list[tuple[list, str]], config: RenderConfig, seed: 
     """Run ``(tasks, path)`` shard jobs (see dataset.write_render_cache) as Ray tasks; returns the paths."""
     if not jobs:
         return []
-    ray = _ray()
+    ray = connect_ray()
     from dexvlg_data.scenes.dataset import render_shard
 
     remote = ray.remote(max_retries=max_retries)(render_shard)
@@ -38,7 +39,7 @@ def render_shards_ray(jobs: list[tuple[list, str]], config: RenderConfig, seed: 
 
 def render_views_ray(items: list[tuple[PartObject, np.ndarray, int, int]], config: RenderConfig) -> list[RenderedView]:
     """Render ``(object, object pose, view index, seed)`` items as Ray tasks (same results as render_view)."""
-    ray = _ray()
+    ray = connect_ray()
     remote = ray.remote(render_view)
     config_ref = ray.put(config)
     return ray.get([remote.remote(obj, pose, view, config_ref, seed) for obj, pose, view, seed in items])

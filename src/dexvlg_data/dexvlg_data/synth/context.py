@@ -25,7 +25,8 @@ from dexvlg_data.synth.sdf import ConvexUnion, ObjectSDF
 
 
 @lru_cache(maxsize=4)
-def hand_model(surface_points: int = 4096, sphere_spacing: float = 0.5, dtype: torch.dtype = torch.float32,
+def hand_model(surface_points: int = SynthConfig.hand_surface_points,
+               sphere_spacing: float = SynthConfig.hand_sphere_spacing, dtype: torch.dtype = torch.float32,
                ) -> HandModel:
     """The shared HandModel for synthesis (building one takes about a second), by point-set density."""
     # The forearm's surface is included: validation simulates it, and around handles and wide parts it is what

@@ -202,7 +202,7 @@ def run_object(obj: ObjectRef, plan: SynthPlan, root: str) -> dict:
             timing["validation_s"] += time.process_time() - t1
             optimized += len(checked)
             grasps += [v.grasp for v in checked if v.passed]
-            reasons.update(_reason_key(v.result.reason) for v in checked if not v.passed)
+            reasons.update(failure_kind(v.result.reason) for v in checked if not v.passed)
         write_grasps(out.grasps(unit), grasps)  # first the data, then the mark that says it is complete
         record = {"object": obj.object_id, "category": target.category, "part": unit.part,
                   "kind": target.part(unit.part).kind, "style": unit.style, "optimized": optimized,
@@ -217,7 +217,7 @@ def run_object(obj: ObjectRef, plan: SynthPlan, root: str) -> dict:
     return summary
 
 
-def _reason_key(reason: str) -> str:
+def failure_kind(reason: str) -> str:
     """The kind of a failure ("object slipped", "hand-object penetration", ...) without its numbers."""
     if "no hand link touches the object" in reason:  # reported under part alignment; a different failure
         return "no contact"
@@ -300,12 +300,9 @@ def _take(iterator: Iterator, count: int) -> list:
 
 
 def _execute_ray(objects: list[ObjectRef], plan: SynthPlan, root: str) -> Iterator[dict]:
-    try:
-        import ray
-    except ImportError as error:  # optional dependency
-        raise RuntimeError("the Ray backend needs `pip install ray`") from error
-    if not ray.is_initialized():
-        ray.init(include_dashboard=False, log_to_driver=False)
+    from dexvlg_data.scenes.distributed import connect_ray
+
+    ray = connect_ray()
     remote = ray.remote(max_retries=2, num_cpus=1)(_ray_object)
     plan_ref = ray.put(plan)
     pending = [remote.remote(obj, plan_ref, root) for obj in objects]

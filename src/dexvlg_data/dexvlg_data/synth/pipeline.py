@@ -17,17 +17,16 @@ import numpy as np
 import torch
 
 from dexvlg_core.grasp import Grasp
-from dexvlg_core.hand.joints import JOINT_NAMES
 from dexvlg_core.rotations import matrix_to_rot6d, rot6d_to_matrix
 from dexvlg_data.objects.part_object import PartObject
 from dexvlg_data.synth.alignment import FINGERS, lift_fingers, misaligned_fingers
-from dexvlg_data.synth.closing import CLOSING_JOINTS, close_fingers
+from dexvlg_data.synth.closing import close_fingers
 from dexvlg_data.synth.config import STYLES, SynthConfig
 from dexvlg_data.synth.context import SynthObject, hand_model, prepare_object
 from dexvlg_data.synth.energy import GraspEnergy
 from dexvlg_data.synth.init import InitialPoses, initial_poses, style_fingers
 from dexvlg_data.synth.optimize import OptimizationResult, optimize
-from dexvlg_data.synth.postures import derive_postures, squeeze_step
+from dexvlg_data.synth.postures import curl_mask, derive_postures, squeeze_step
 
 
 @dataclass
@@ -78,8 +77,7 @@ def synthesize(obj: PartObject | SynthObject, part: str, style: str, config: Syn
         result.joints, result.energy = joints, {k: v.double().numpy() for k, v in final.items()}
     step = squeeze_step(energy, result.root_pos, result.root_rot, joints, config.postures)
     for f, finger in enumerate(FINGERS):  # lifted fingers stay clear of the object
-        columns = [JOINT_NAMES.index(j) for j in CLOSING_JOINTS[finger]]
-        step[np.ix_(lifted[:, f], columns)] = 0.0
+        step[lifted[:, f]] *= 1.0 - curl_mask((finger,))
     pregrasp, squeeze = derive_postures(joints, step)
     rotations = rot6d_to_matrix(matrix_to_rot6d(result.root_rot))  # float32 optimizer -> exactly orthonormal
     grasps = []
