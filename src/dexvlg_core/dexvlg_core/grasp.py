@@ -121,6 +121,11 @@ class Grasp:
             **metadata,
         )
 
+    def transformed(self, pose: np.ndarray, frame_id: str | None = None) -> Grasp:
+        """A copy whose wrist pose is moved by the 4x4 rigid transform ``pose`` (new frame <- grasp's frame)."""
+        pose = np.asarray(pose, dtype=np.float64)
+        return self.with_pose(pose[:3, :3] @ self.position + pose[:3, 3], pose[:3, :3] @ self.rotation, frame_id)
+
     def with_pose(self, position: np.ndarray, rotation: np.ndarray, frame_id: str | None = None) -> Grasp:
         """A copy with another wrist pose (e.g. moved into another frame)."""
         return replace(

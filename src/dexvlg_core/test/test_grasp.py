@@ -76,3 +76,14 @@ def test_bad_grasps_are_rejected_with_a_reason(kwargs, message):
     args = {"position": np.zeros(3), "rotation": np.eye(3), "joints": np.zeros(22)} | kwargs
     with pytest.raises(ValueError, match=message):
         Grasp(**args)
+
+
+def test_transformed_moves_the_wrist_pose_only():
+    from dexvlg_core.rotations import transform
+
+    grasp = Grasp(position=[0.1, 0.0, 0.0], rotation=np.eye(3), joints=np.full(22, 0.2), part="handle")
+    quarter = np.array([[0.0, -1.0, 0.0], [1.0, 0.0, 0.0], [0.0, 0.0, 1.0]])
+    moved = grasp.transformed(transform(quarter, [0.0, 0.0, 1.0]), frame_id="camera")
+    assert np.allclose(moved.position, [0.0, 0.1, 1.0]) and np.allclose(moved.rotation, quarter)
+    assert np.array_equal(moved.joints, grasp.joints) and moved.part == "handle" and moved.frame_id == "camera"
+    assert np.allclose(grasp.position, [0.1, 0.0, 0.0])  # the original is untouched

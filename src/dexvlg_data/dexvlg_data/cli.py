@@ -15,6 +15,7 @@ SUBCOMMANDS: dict[str, str] = {
     "gallery": "dexvlg_data.objects.gallery",
     "import-meshes": "dexvlg_data.objects.importer",
     "synth": "dexvlg_data.synth.command",
+    "bench": "dexvlg_data.bench.command",
 }
 
 

@@ -99,7 +99,8 @@ def least_penetrating(scene: SceneObject, pose_index: int, candidates: list[int]
     return min(candidates, key=lambda i: (depth(i), i))
 
 
-def _project(points: np.ndarray, config: RenderConfig) -> tuple[np.ndarray, np.ndarray]:
+def project_points(points: np.ndarray, config: RenderConfig) -> tuple[np.ndarray, np.ndarray]:
+    """Pixel coordinates (u, v) of optical-frame points (N, 3) in the camera image of ``config``."""
     intr = config.intrinsics
     return points[:, 0] / points[:, 2] * intr.fx + intr.cx, points[:, 1] / points[:, 2] * intr.fy + intr.cy
 
@@ -130,12 +131,12 @@ def save_clouds_figure(scene: SceneObject, pose_index: int, part: str, path: str
         mine = view.parts == part_id
         # Other parts keep their rendered color, faded towards grey so that the target part stands out.
         colors = np.where(mine[:, None], _HIGHLIGHT, 0.45 * view.colors / 255.0 + 0.55 * 0.75)
-        u, v = _project(view.points, config)
+        u, v = project_points(view.points, config)
         ax.scatter(u, v, s=0.3, c=colors, linewidths=0)
-        hu, hv = _project(hand, config)
+        hu, hv = project_points(hand, config)
         ax.scatter(hu, hv, s=0.2, c=[_HAND], linewidths=0, alpha=0.35)
         for line in lines:
-            lu, lv = _project(line, config)
+            lu, lv = project_points(line, config)
             ax.plot(lu, lv, "-o", color=_HAND, lw=1.2, ms=1.5)
         ax.set_xlim(min(u.min(), hu.min()) - 10, max(u.max(), hu.max()) + 10)
         ax.set_ylim(max(v.max(), hv.max()) + 10, min(v.min(), hv.min()) - 10)
