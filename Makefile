@@ -5,7 +5,7 @@ SHELL := /bin/bash
 .SHELLFLAGS := -eo pipefail -c
 ENV := source scripts/env.sh
 
-.PHONY: setup demo test lint bench dataset clean
+.PHONY: setup demo test lint bench dataset benchmark clean
 
 setup:
 	bash scripts/bootstrap.sh
@@ -44,6 +44,15 @@ dataset: setup
 	    --workers $(WORKERS) --backend $(BACKEND) --name "DexVLG held-out instances"
 	dexvlg synth --split heldout_category --per-category 8 --out data/grasps/heldout_category \
 	    --workers $(WORKERS) --backend $(BACKEND) --name "DexVLG held-out categories"
+
+# The grasping benchmark's reference results (issue 7): the retrieval baseline's library (training grasps of one
+# object per category), then every reference method on all three splits. Both steps resume where they stopped.
+BENCH_OBJECTS ?= 4
+benchmark: setup
+	$(ENV)
+	dexvlg synth --split train --per-category 1 --styles wrap --batch 8 --out data/bench/library/train \
+	    --workers $(WORKERS) --name "retrieval library"
+	dexvlg bench --out data/bench/run --objects-per-split $(BENCH_OBJECTS) --workers $(WORKERS) --publish results
 
 clean:
 	rm -rf build install log

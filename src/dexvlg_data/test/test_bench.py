@@ -152,6 +152,8 @@ def test_retrieval_moves_library_grasps_onto_the_observed_object(items, tmp_path
     placed, actual = (surface @ t[:3, :3].T + t[:3, 3] for t in (estimate, truth))
     gap = cKDTree(actual).query(placed)[0]
     assert gap.mean() < 0.003, f"registered surface {1e3 * gap.mean():.1f} mm from the true one"
+    setup = RetrievalBaseline.describe_setup(str(library))
+    assert (setup["objects_with_grasps"], setup["grasps"], setup["grasps_per_part"]) == (1, 1, {item.part: 1})
     other = "Grasp the spout part of the teapot object"
     with pytest.raises(ValueError, match="no training grasp of any part named"):
         RetrievalBaseline(str(library)).predict(view.points, view.colors, other, 3)

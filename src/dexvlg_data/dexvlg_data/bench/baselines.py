@@ -209,6 +209,19 @@ class RetrievalBaseline:
     icp_points: int = 1024
     _objects: list[LibraryObject] | None = field(default=None, repr=False)
 
+    @staticmethod
+    def describe_setup(library: str = "data/bench/library/train", **_: object) -> dict:
+        """What the library held when a run used it (objects and grasps per part), for the run's summary."""
+        counts: dict[str, int] = {}
+        objects = 0
+        for folder in sorted(p for p in (Path(library) / "grasps").glob("*") if p.is_dir()):
+            grasps = [g for table in sorted(folder.glob("*.parquet")) for g in read_grasps(table)]
+            objects += bool(grasps)
+            for g in grasps:
+                counts[g.part] = counts.get(g.part, 0) + 1
+        return {"library": str(library), "objects_with_grasps": objects, "grasps": sum(counts.values()),
+                "grasps_per_part": dict(sorted(counts.items()))}
+
     @property
     def objects(self) -> list[LibraryObject]:
         if self._objects is None:

@@ -13,6 +13,7 @@ returns non-finite numbers or no grasp gets that item scored as failed, with the
 
 from __future__ import annotations
 
+import importlib
 import json
 import math
 import os
@@ -274,6 +275,21 @@ def load_records(root: str | Path, methods: Sequence[Method], items: Sequence[Be
             if run.record(m.name, i.item_id).is_file()]
 
 
+def describe(method: Method) -> dict:
+    """The method's spec, arguments and, when its class offers ``describe_setup(**kwargs)``, what it was set up with
+    (e.g. the retrieval library's size).
+    """
+    out: dict = {"spec": method.spec, "kwargs": method.kwargs}
+    module_name, _, attribute = method.spec.partition(":")
+    try:
+        setup = getattr(getattr(importlib.import_module(module_name), attribute), "describe_setup", None)
+        if setup is not None:
+            out["setup"] = setup(**method.kwargs)
+    except Exception as error:  # a description must never fail a finished run
+        out["setup_error"] = f"{type(error).__name__}: {error}"
+    return out
+
+
 def summarize(spec: BenchSpec, methods: Sequence[Method], records: Sequence[dict], command: str = "") -> dict:
     """benchmark.json: per method and split, the metrics (aggregate) of its records."""
     results: dict = {}
@@ -283,7 +299,7 @@ def summarize(spec: BenchSpec, methods: Sequence[Method], records: Sequence[dict
         results[method.name]["all"] = aggregate(mine)
     return {"version": spec.version, "fingerprint": spec.fingerprint(), "command": command,
             "spec": spec.to_json(), "methods": [m.name for m in methods], "splits": list(spec.splits),
-            "method_specs": {m.name: {"spec": m.spec, "kwargs": m.kwargs} for m in methods}, "results": results}
+            "method_specs": {m.name: describe(m) for m in methods}, "results": results}
 
 
 def run_benchmark(root: str | Path, spec: BenchSpec, methods: Sequence[Method], config: RunConfig | None = None,
