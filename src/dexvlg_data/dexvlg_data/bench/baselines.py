@@ -29,7 +29,6 @@ from dexvlg_core.grasp import Grasp
 from dexvlg_core.grasp_io import read_grasps, write_grasps
 from dexvlg_core.hand.mjcf import joint_limits
 from dexvlg_core.predictor import PredictionError, check_request
-from dexvlg_core.rotations import invert
 from dexvlg_core.sim.examples import open_pregrasp
 
 PINCH_FINGERS = frozenset(("index", "middle", "thumb"))
@@ -40,6 +39,7 @@ class ItemTruth:
     """What only an oracle may know about an item: the object, the target part, where it rests, the camera."""
 
     part_object: object  # dexvlg_data.objects.PartObject
+    sim: object  # dexvlg_core.sim.SimObject, the one the benchmark judges with
     part: str
     object_pose: np.ndarray  # 4x4 world (table top z = 0)
     object_to_camera: np.ndarray  # 4x4
@@ -169,6 +169,19 @@ def part_in_instruction(instruction: str, parts: set[str]) -> str:
     return max(said, key=len) if said else ""
 
 
+def dataset_grasps(dataset: str | Path) -> dict[str, dict[str, list[Grasp]]]:
+    """Validated grasps of a ``dexvlg synth`` dataset directory: object id -> part -> grasps (objects with any)."""
+    out: dict[str, dict[str, list[Grasp]]] = {}
+    for folder in sorted(p for p in (Path(dataset) / "grasps").glob("*") if p.is_dir()):
+        by_part: dict[str, list[Grasp]] = {}
+        for table in sorted(folder.glob("*.parquet")):
+            for grasp in read_grasps(table):
+                by_part.setdefault(grasp.part, []).append(grasp)
+        if by_part:
+            out[folder.name] = by_part
+    return out
+
+
 def build_library(dataset: str | Path, views: tuple[int, ...] = (0, 2, 4, 6), surface_points: int = 3000,
                   seed: int = 0) -> list[LibraryObject]:
     """The retrieval library from a ``dexvlg synth`` dataset directory (objects with validated grasps only)."""
@@ -179,14 +192,8 @@ def build_library(dataset: str | Path, views: tuple[int, ...] = (0, 2, 4, 6), su
 
     root = Path(dataset)
     library = []
-    for folder in sorted(p for p in (root / "grasps").glob("*") if p.is_dir()):
-        grasps: dict[str, list[Grasp]] = {}
-        for table in sorted(folder.glob("*.parquet")):
-            for grasp in read_grasps(table):
-                grasps.setdefault(grasp.part, []).append(grasp)
-        if not grasps:
-            continue
-        meta = json.loads((root / "objects" / f"{folder.name}.json").read_text())
+    for object_id, grasps in dataset_grasps(root).items():
+        meta = json.loads((root / "objects" / f"{object_id}.json").read_text())
         obj = ObjectRef(**meta["source"]).load()
         rng = np.random.default_rng([seed, zlib.crc32(obj.object_id.encode())])
         surface = np.asarray(obj.mesh.sample(surface_points, seed=int(rng.integers(2**31))), np.float64)
@@ -213,13 +220,11 @@ class RetrievalBaseline:
     def describe_setup(library: str = "data/bench/library/train", **_: object) -> dict:
         """What the library held when a run used it (objects and grasps per part), for the run's summary."""
         counts: dict[str, int] = {}
-        objects = 0
-        for folder in sorted(p for p in (Path(library) / "grasps").glob("*") if p.is_dir()):
-            grasps = [g for table in sorted(folder.glob("*.parquet")) for g in read_grasps(table)]
-            objects += bool(grasps)
-            for g in grasps:
-                counts[g.part] = counts.get(g.part, 0) + 1
-        return {"library": str(library), "objects_with_grasps": objects, "grasps": sum(counts.values()),
+        grasps = dataset_grasps(library)
+        for by_part in grasps.values():
+            for part, rows in by_part.items():
+                counts[part] = counts.get(part, 0) + len(rows)
+        return {"library": str(library), "objects_with_grasps": len(grasps), "grasps": sum(counts.values()),
                 "grasps_per_part": dict(sorted(counts.items()))}
 
     @property
@@ -293,8 +298,7 @@ class OracleBaseline:
         pinch = self.match_fingers and truth.fingers and set(truth.fingers) <= PINCH_FINGERS
         style = "pinch" if pinch else "wrap"
         grasps = self._synthesized(truth, style)
-        sim = _sim_object(truth.part_object)
-        placement = place_grasps(grasps, sim, truth.object_pose)
+        placement = place_grasps(grasps, truth.sim, truth.object_pose)
         clear = set(placement.kept.tolist())
 
         def rank(i: int) -> tuple:
@@ -321,7 +325,7 @@ class OracleBaseline:
             config = replace(config, optimizer=replace(OptimizerConfig(), iterations=self.iterations))
         seed = zlib.crc32(f"{self.seed}:{obj.object_id}:{truth.part}:{style}".encode())
         batch = synthesize(obj, truth.part, style, config, seed=seed)
-        checked = validate(batch.grasps, _sim_object(obj), obj.category)
+        checked = validate(batch.grasps, truth.sim, obj.category)
         grasps = []
         for v in checked:
             scores = dict(v.grasp.scores, valid=float(v.passed))  # energy_total: the weighted sum of the terms
@@ -329,14 +333,3 @@ class OracleBaseline:
         write_grasps(path, grasps)
         return grasps
 
-
-def _sim_object(obj: object):  # noqa: ANN202 - SimObject; cached per object by dexvlg_core.sim
-    from dexvlg_core.sim import load_object
-
-    return load_object(obj, name=obj.object_id)
-
-
-def camera_to_object(grasps: list[Grasp], object_to_camera: np.ndarray) -> list[Grasp]:
-    """Grasps from the camera frame back into the object frame."""
-    back = invert(object_to_camera)
-    return [g.transformed(back) for g in grasps]

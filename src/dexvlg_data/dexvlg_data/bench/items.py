@@ -32,6 +32,7 @@ from dexvlg_data.scenes.instructions import reference_instruction
 from dexvlg_data.scenes.placement import hidden_fractions
 from dexvlg_data.scenes.render import RenderConfig, RenderedView, render_view
 from dexvlg_data.scenes.stable import StablePoseConfig, StablePoses, find_stable_poses
+from dexvlg_data.synth.driver import ObjectRef
 
 BENCH_VERSION = 1
 SPLITS: tuple[str, ...] = ("seen", "unseen", "other_seg")
@@ -84,7 +85,7 @@ class BenchObject:
 
     def load(self) -> PartObject:
         """The part-labeled object."""
-        return _load_part_object(self.path, self.category, self.seed)
+        return _load_part_object(ObjectRef(self.category, self.seed, self.path))
 
 
 @dataclass(frozen=True)
@@ -119,14 +120,8 @@ class BenchItem:
 
 
 @lru_cache(maxsize=32)
-def _load_part_object(path: str, category: str, seed: int) -> PartObject:
-    if path:
-        from dexvlg_data.objects.storage import load_part_object
-
-        return load_part_object(path)[0]
-    from dexvlg_data.objects.families import generate
-
-    return generate(category, seed)
+def _load_part_object(ref: ObjectRef) -> PartObject:
+    return ref.load()
 
 
 @lru_cache(maxsize=32)

@@ -42,9 +42,9 @@ from dexvlg_data.bench.items import (
     render_item,
     save_items,
     sim_object,
-    stable_poses,
 )
 from dexvlg_data.bench.metrics import aggregate, diversity, item_metrics, score_grasp
+from dexvlg_data.scenes.render import RenderedView
 
 
 @dataclass(frozen=True)
@@ -124,17 +124,17 @@ def _failed(record: dict, reason: str) -> dict:
     return record
 
 
-def predict(method: Method, item: BenchItem, spec: BenchSpec, num_grasps: int) -> tuple[list[Grasp], np.ndarray]:
-    """Ask the method about the item; returns (grasps in the camera frame, object-to-camera transform)."""
+def predict(method: Method, item: BenchItem, spec: BenchSpec, num_grasps: int) -> tuple[list[Grasp], RenderedView]:
+    """Ask the method about the item; returns (grasps in the camera frame, the view it was asked about)."""
     view = render_item(item, spec)
-    object_to_camera = view.object_to_camera()
     predictor = _predictor(method)
     if hasattr(predictor, "predict_with_truth"):
-        truth = ItemTruth(item.object.load(), item.part, view.object_pose, object_to_camera, item.fingers, item.seed)
+        truth = ItemTruth(item.object.load(), sim_object(item.object), item.part, view.object_pose,
+                          view.object_to_camera(), item.fingers, item.seed)
         grasps = predictor.predict_with_truth(truth, num_grasps)
     else:
         grasps = predictor.predict(view.points, view.colors, item.instruction, num_grasps)
-    return list(grasps), object_to_camera
+    return list(grasps), view
 
 
 def _bad_grasp(grasp: object) -> str:
@@ -157,7 +157,7 @@ def run_item(method: Method, item: BenchItem, spec: BenchSpec, config: RunConfig
     grasps: list[Grasp] = []
     try:
         t0 = time.process_time()
-        grasps, object_to_camera = predict(method, item, spec, config.num_grasps)
+        grasps, view = predict(method, item, spec, config.num_grasps)
         record["predict_seconds"] = time.process_time() - t0
         grasps = grasps[: config.num_grasps]
         problems = [p for p in map(_bad_grasp, grasps) if p]
@@ -170,12 +170,11 @@ def run_item(method: Method, item: BenchItem, spec: BenchSpec, config: RunConfig
         _failed(record, f"predictor error: {type(error).__name__}: {error}")
         grasps = []
     if grasps:
-        back = invert(object_to_camera)
-        pose = stable_poses(item.object, spec).pose(item.pose_index)
+        back = invert(view.object_to_camera())
         obj = sim_object(item.object)
         for rank, grasp in enumerate(grasps):
             in_object = replace(grasp.transformed(back), part=item.part, contact_fingers=item.fingers)
-            result = evaluate(in_object, obj, config.physics, table_pose=pose)
+            result = evaluate(in_object, obj, config.physics, table_pose=view.object_pose)
             score = score_grasp(result, item.fingers).to_json()
             score.update(rank=rank, position=grasp.position.tolist(), rotation=grasp.rotation.tolist(),
                          joints=grasp.joints.tolist())
