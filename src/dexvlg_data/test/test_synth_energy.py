@@ -129,3 +129,53 @@ def test_force_closure_gradient_flows_to_contact_points():
     points = points.clone().requires_grad_(True)
     force_closure_energy(points, normals, CENTRE).energy.sum().backward()
     assert torch.isfinite(points.grad).all() and points.grad.abs().sum() > 0
+
+
+def test_barrier_nearest_sample_by_tree_matches_all_pairs_value_and_gradient():
+    from scipy.spatial import cKDTree
+
+    from dexvlg_data.synth.energy import nearest_other
+
+    rng = np.random.default_rng(3)
+    other = torch.tensor(rng.normal(0.0, 0.02, (300, 3)))
+    points = torch.tensor(rng.normal(0.0, 0.02, (4, 50, 3)), requires_grad=True)
+    tree = cKDTree(other.numpy())
+    exact = torch.cdist(points, other.expand(4, -1, -1)).min(dim=-1).values
+    (grad_exact,) = torch.autograd.grad(exact.sum(), points)
+    picked = nearest_other(points, other, tree)
+    (grad_picked,) = torch.autograd.grad(picked.sum(), points)
+    torch.testing.assert_close(picked, exact)
+    torch.testing.assert_close(grad_picked, grad_exact)
+    torch.testing.assert_close(barrier_energy(points, other, tree=tree), barrier_energy(points, other))
+
+
+def test_friction_cone_lp_matches_scipy_with_gated_contacts():
+    from dexvlg_data.synth.force_closure import cone_wrenches
+
+    rng = np.random.default_rng(1)
+    count, edges = 4, 8
+    points = torch.tensor(rng.normal(0.0, 0.03, (6, count, 3)))
+    normals = torch.nn.functional.normalize(torch.tensor(rng.normal(size=(6, count, 3))), dim=-1)
+    gate = torch.tensor(rng.uniform(0.1, 1.0, (6, count)))
+    wrenches = cone_wrenches(points, normals, CENTRE.double(), 0.3, edges)
+    forces, residual = solve_force_lp(wrenches, min_force=0.2, edges=edges, gate=gate)
+    assert torch.all(forces >= -1e-9)
+    sums = np.kron(np.eye(count), np.ones((1, edges)))
+    for w, g, r in zip(wrenches.numpy(), gate.numpy(), residual.numpy(), strict=True):
+        a = np.block([[w, -np.eye(6)], [-w, -np.eye(6)], [-sums, np.zeros((count, 6))], [sums, np.zeros((count, 6))]])
+        b = np.r_[np.zeros(12), -0.2 * g, g]
+        ref = linprog(np.r_[np.zeros(count * edges), np.ones(6)], A_ub=a, b_ub=b, bounds=[(0, None)] * (count * edges + 6))
+        assert r == pytest.approx(ref.fun, abs=1e-5)
+
+
+def test_friction_closes_a_two_finger_pinch_on_a_cylinder_that_frictionless_forces_cannot():
+    # Two opposite contacts squeeze a cylinder along x; a push along the axis (z) needs friction.
+    points = torch.tensor([[[0.02, 0.0, 0.0], [-0.02, 0.0, 0.0], [0.0, 0.02, 0.01]]])
+    normals = torch.tensor([[[1.0, 0.0, 0.0], [-1.0, 0.0, 0.0], [0.0, 1.0, 0.0]]])
+    frictionless = force_closure_energy(points, normals, CENTRE, friction=0.0)
+    with_friction = force_closure_energy(points, normals, CENTRE, friction=0.5)
+    assert not bool(frictionless.stable) and bool(with_friction.stable)
+    # A contact gated out (far from the surface) cannot be counted on: too few contacts left to be stable.
+    gated = force_closure_energy(points, normals, CENTRE, friction=0.5, gate=torch.tensor([[1.0, 1.0, 1e-3]]),
+                                 min_contacts=3)
+    assert not bool(gated.stable)

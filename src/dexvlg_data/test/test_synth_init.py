@@ -5,6 +5,7 @@ import pytest
 import torch
 
 from dexvlg_core.sim import DecompositionConfig
+from dexvlg_core.hand.joints import JOINT_NAMES
 from dexvlg_data.objects.families import generate
 from dexvlg_data.objects.part_geometry import DISK, L_SHAPED, LID, SHAFT
 from dexvlg_data.synth import InitConfig, SDFConfig, SynthConfig, hand_model, prepare_object
@@ -112,3 +113,26 @@ def test_postures_and_closing(targets, hand):
     before, after = clearance(init.joints), clearance(closed)
     assert torch.all(after > torch.clamp(before, max=0.0) - 0.002)  # closing never pushes a finger in
     assert (after < 0.005).float().mean().item() >= 0.5  # and most hands end up touching
+
+
+def test_closing_is_not_frozen_by_fingers_that_already_overlap(targets, hand):
+    # A start whose little and ring fingers already cross (more than the old 1 mm allowance): the other fingers
+    # must still close onto the part, and the crossing may not get deeper.
+    target = targets["bottle"]
+    init = initial_poses(target, "body", "wrap", 4, np.random.default_rng(4), InitConfig(close_fingers=False), hand)
+    joints = init.joints.copy()
+    joints[:, JOINT_NAMES.index("rh_LFJ4")] = float(hand.lower[JOINT_NAMES.index("rh_LFJ4")])
+    joints[:, JOINT_NAMES.index("rh_RFJ4")] = float(hand.upper[JOINT_NAMES.index("rh_RFJ4")])
+
+    def overlap(q):
+        poses = hand.forward_kinematics(torch.tensor(q, dtype=torch.float32), torch.tensor(init.root_pos).float(),
+                                        torch.tensor(init.root_rot).float())
+        return hand.self_penetration(poses).amax(dim=-1)
+
+    start = overlap(joints)
+    assert torch.all(start > 0.0015)
+    closed = close_fingers(hand, target.sdf, init.root_pos, init.root_rot, joints, ("FF", "MF"))
+    moved = closed[:, [JOINT_NAMES.index("rh_FFJ3"), JOINT_NAMES.index("rh_MFJ3")]] - joints[:, [
+        JOINT_NAMES.index("rh_FFJ3"), JOINT_NAMES.index("rh_MFJ3")]]
+    assert np.all(moved.max(axis=1) > 0.05)
+    assert torch.all(overlap(closed) <= start + 1e-5)

@@ -86,7 +86,7 @@ def test_curl_postures_close_only_the_style_fingers():
 
     mask = curl_mask(("FF", "TH", "palm"))
     closing = {JOINT_NAMES[i] for i in np.flatnonzero(mask)}
-    assert closing == {"rh_FFJ3", "rh_FFJ2", "rh_FFJ1", "rh_THJ4", "rh_THJ1"}
+    assert closing == {"rh_FFJ3", "rh_FFJ2", "rh_FFJ1", "rh_THJ4", "rh_THJ2", "rh_THJ1"}
     lower, upper = joint_limits()
     joints = 0.5 * (lower + upper)  # mid-range: the step is not clipped
     pregrasp, squeeze = derive_postures(joints, 0.2 * mask)

@@ -4,7 +4,8 @@ The torch counterpart of dexvlg_core.sim.examples.close_until_contact (which pos
 finger of the style, each closing joint turns towards its upper limit until the links it moves come within
 ``gap`` of the object, measured as sdf(centre) - radius over the collision spheres of those links (exact for
 the finger capsules the spheres tile, corners and edges of the object included), or until
-the hand's collision spheres overlap by more than ``self_gap`` (a thumb closing onto the index). A joint
+the hand's collision spheres overlap by more than ``self_gap`` or than they did before closing (a thumb closing
+onto the index). A joint
 whose links already touch stays; one that never meets the object closes fully. Used to pre-shape hands around
 the part before optimizing (every finger starts in contact) and to tighten them afterwards.
 """
@@ -26,6 +27,7 @@ CHAINS: dict[str, tuple[tuple[str, tuple[str, ...]], ...]] = {
     for f in ("FF", "MF", "RF", "LF")
 }
 CHAINS["TH"] = (("rh_THJ4", ("rh_thproximal", "rh_thmiddle", "rh_thdistal")),
+                 ("rh_THJ2", ("rh_thmiddle", "rh_thdistal")),
                  ("rh_THJ1", ("rh_thdistal",)))
 # The joints that close each finger (towards their upper limits).
 CLOSING_JOINTS: dict[str, tuple[str, ...]] = {finger: tuple(j for j, _ in chain) for finger, chain in CHAINS.items()}
@@ -33,7 +35,7 @@ CLOSING_JOINTS: dict[str, tuple[str, ...]] = {finger: tuple(j for j, _ in chain)
 
 @torch.no_grad()
 def close_fingers(hand: HandModel, sdf: ObjectSDF, root_pos: np.ndarray, root_rot: np.ndarray, joints: np.ndarray,
-                  fingers: tuple[str, ...], gap: float = 0.001, iterations: int = 10, self_gap: float = 0.001,
+                  fingers: tuple[str, ...], gap: float = 0.001, iterations: int = 10, self_gap: float = 0.0,
                   ) -> np.ndarray:
     """(B, 22) joints with the given fingers ("FF", ..., "TH") closed onto the object (module docstring)."""
     dtype = hand.dtype
@@ -41,12 +43,18 @@ def close_fingers(hand: HandModel, sdf: ObjectSDF, root_pos: np.ndarray, root_ro
     q = torch.as_tensor(joints, dtype=dtype).clone()
     link_of = hand.sphere_link
 
+    def overlap(trial: torch.Tensor) -> torch.Tensor:
+        return hand.self_penetration(hand.forward_kinematics(trial, pos, rot)).amax(dim=-1)
+
+    # A finger that would run into another finger (thumb onto index) stops there too: at self_gap of overlap,
+    # or at what the hand already had before closing (a start that overlaps must not freeze every joint).
+    allowed = torch.clamp(overlap(q), min=self_gap)
+
     def clearance(trial: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         poses = hand.forward_kinematics(trial, pos, rot)
         centres, radii = hand.self_collision_spheres(poses)
         clear = (sdf(centres[:, mask])[0] - radii[mask]).min(dim=-1).values
-        # a finger that would run into another finger (thumb onto index) stops there too
-        return torch.where(hand.self_penetration(poses).amax(dim=-1) > self_gap, -1.0, clear)
+        return torch.where(hand.self_penetration(poses).amax(dim=-1) > allowed + 1e-6, -1.0, clear)
 
     for finger in fingers:
         for joint, links in CHAINS[finger]:

@@ -48,7 +48,7 @@ class EnergyWeights:
     fingertip: float = 100.0  # per metre of |distance| of each contact finger's nearest pad point
     palm: float = 100.0  # per metre of |palm distance - palm_target|
     penetration: float = 300.0  # per metre of depth, summed over hand points and sphere overlaps (100: more left)
-    self_penetration: float = 100.0
+    self_penetration: float = 2000.0  # per metre of sphere overlap: 100 left ~1 mm overlaps cheaper than any FC gain
     joint_limits: float = 10.0
     direction: float = 0.5  # contact-normal alignment
 
@@ -82,6 +82,15 @@ class EnergyConfig:
     fc_min_force: float = 0.2  # LP force bounds: every contact pushes with [fc_min_force, 1]
     fc_stable: float = 0.15  # LP residual (L1 of the net wrench) below this: the pose is stable -> rescaled form
     fc_lp: bool = True  # False: plain DFC always (the DexGraspNet baseline)
+    # Contacts push within friction cones of this coefficient (0: frictionless LP). Half the simulator's 0.6,
+    # the margin grasp benchmarks leave when they score closure.
+    fc_friction: float = 0.3
+    fc_edges: int = 8  # cone edges per contact
+    # A contact's force box shrinks linearly from full at fc_touch to nothing at fc_reach: a finger or palm off
+    # the surface cannot push. A pose needs fc_min_contacts fully gated contacts to count as stable.
+    fc_touch: float = 0.003
+    fc_reach: float = 0.01
+    fc_min_contacts: int = 3
     torque_length: float = 0.05  # torques are divided by this length so forces and torques weigh alike
     penetration_margin: float = 0.001  # hand points closer than this to the surface count as penetrating
     contact_window: float = 0.02  # the direction term weighs contacts closer than this most

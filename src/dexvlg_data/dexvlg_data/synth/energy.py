@@ -10,6 +10,7 @@ index, middle + palm); per finger the candidate nearest the object is that finge
 from __future__ import annotations
 
 import torch
+from scipy.spatial import cKDTree
 
 from dexvlg_core.hand.model import HandModel, LinkPoses
 from dexvlg_data.synth.config import EnergyConfig
@@ -49,17 +50,35 @@ def joint_limit_energy(q: torch.Tensor, lower: torch.Tensor, upper: torch.Tensor
     return (torch.relu(q - upper) + torch.relu(lower - q)).sum(-1)
 
 
+def nearest_other(points: torch.Tensor, other_points: torch.Tensor, tree: cKDTree | None = None) -> torch.Tensor:
+    """(B, T) distance from each point (B, T, 3) to its nearest sample of ``other_points`` (K, 3), differentiable.
+
+    Which sample is nearest is a choice, not a gradient path: it is picked without autograd (by ``tree``, a
+    cKDTree over other_points, when given), and only the distance to it carries the gradient. Value and
+    gradient equal those of a min over all pairwise distances, without backpropagating through the (B, T, K)
+    distance matrix (that backward pass was most of an optimizer step).
+    """
+    with torch.no_grad():
+        if tree is not None:
+            index = torch.as_tensor(tree.query(points.detach().reshape(-1, 3).double().numpy(), k=1)[1])
+            index = index.reshape(points.shape[:-1])
+        else:
+            index = torch.cdist(points, other_points.expand(points.shape[0], -1, -1)).argmin(dim=-1)
+    return torch.linalg.vector_norm(points - other_points[index], dim=-1)
+
+
 def barrier_energy(points: torch.Tensor, other_points: torch.Tensor, distance: float = 0.02,
-                   floor: float = 1e-3, weights: torch.Tensor | None = None) -> torch.Tensor:
+                   floor: float = 1e-3, weights: torch.Tensor | None = None, tree: cKDTree | None = None,
+                   ) -> torch.Tensor:
     """(B,) truncated log barrier keeping hand points (B, T, 3) off other parts' samples (K, 3).
 
     Per point: -log(min(d / distance, 1)) with d its distance to the nearest other-part sample (clamped at
-    ``floor`` * distance so the value stays finite); zero beyond ``distance``. ``weights`` (B, T) scale points.
+    ``floor`` * distance so the value stays finite); zero beyond ``distance``. ``weights`` (B, T) scale points;
+    ``tree``: a cKDTree over other_points for the nearest-sample search.
     """
     if other_points.numel() == 0:
         return points.new_zeros(points.shape[0])
-    nearest = torch.cdist(points, other_points.expand(points.shape[0], -1, -1)).min(dim=-1).values
-    value = -torch.log(torch.clamp(nearest / distance, floor, 1.0))
+    value = -torch.log(torch.clamp(nearest_other(points, other_points, tree) / distance, floor, 1.0))
     return (value if weights is None else value * weights).sum(-1)
 
 
@@ -91,6 +110,7 @@ class GraspEnergy:
         self.palm = self.groups.index("palm")
         self.fingers = [g for g in range(len(self.groups)) if g != self.palm]
         self.other_points = target.points_of(part, other=True, limit=barrier_points)
+        self.other_tree = cKDTree(self.other_points.double().numpy()) if self.other_points.numel() else None
         self.centre = torch.as_tensor(target.centre, dtype=hand.dtype)
         self.weights = config.weights.as_dict()
 
@@ -127,14 +147,19 @@ class GraspEnergy:
         # Part alignment: any hand point touching the object must not be near another part either.
         stride = cfg.barrier_surface_stride
         touching = (surface_distance[:, ::stride] < cfg.barrier_touch).to(q.dtype).detach()
+        gate = None
+        if cfg.fc_reach > cfg.fc_touch:
+            gate = ((cfg.fc_reach - c["distance"].detach()) / (cfg.fc_reach - cfg.fc_touch)).clamp(1e-3, 1.0)
         fc = force_closure_energy(c["points"], c["object_normals"], self.centre,
                                   min_force=cfg.fc_min_force, stable=cfg.fc_stable,
-                                  torque_length=cfg.torque_length, use_lp=cfg.fc_lp)
+                                  torque_length=cfg.torque_length, use_lp=cfg.fc_lp, friction=cfg.fc_friction,
+                                  edges=cfg.fc_edges, gate=gate, min_contacts=cfg.fc_min_contacts)
         terms = {
             "fc": fc.energy,
-            "barrier": barrier_energy(c["all_points"], self.other_points, cfg.barrier_distance, cfg.barrier_floor)
+            "barrier": barrier_energy(c["all_points"], self.other_points, cfg.barrier_distance, cfg.barrier_floor,
+                                      tree=self.other_tree)
             + barrier_energy(surface[:, ::stride], self.other_points, cfg.barrier_surface_distance,
-                             cfg.barrier_floor, touching),
+                             cfg.barrier_floor, touching, self.other_tree),
             "fingertip": fingertip_distance_energy(c["distance"][:, fingers]),
             "palm": palm_distance_energy(c["palm_distance"], cfg.palm_target),
             "penetration": penetration_energy(surface_distance, self.target.sdf(centres)[0], radii,

@@ -1,11 +1,13 @@
 """Q1 (Ferrari-Canny epsilon) of a grasp: the radius of the largest wrench ball inside the grasp wrench space.
 
-Contacts are the hand links touching the object (hand surface samples within ``contact_distance`` of it, one
-contact per link at its deepest sample), with Coulomb cones of friction ``mu`` linearized by ``edges`` unit
-forces; torques about the object's centre are divided by ``torque_length`` (by default half the object's
-bounding-box diagonal, as grasp-dataset papers scale them). Q1 = 0 when the origin lies outside the hull (no
-force closure). mu = 0.1 is conservative next to the simulator's 0.6, so values compare with published ones
-computed at low friction.
+The protocol of the reference grasp benchmark's analytic metrics (DexGraspBench), so that values sit next to
+published ones: contacts are the hand links within ``contact_distance`` = 5 mm of the object (every finger and
+palm link; ``tips_only`` keeps the distal phalanges alone, which rates wraps that hold with their middle and
+proximal phalanges as open); per link, the mean of its samples that close, projected onto the surface,
+with their mean normal. Each contact gets a Coulomb cone of friction ``mu`` = 0.3 (half the simulator's 0.6, the
+margin that benchmark leaves) linearized by ``edges`` unit-normal-force edges. Torques are taken about the
+contacts' centroid with the lever arms scaled to unit mean length, which makes Q1 independent of the object's
+size. Q1 = 0 when the origin lies outside the hull (no force closure).
 """
 
 from __future__ import annotations
@@ -15,10 +17,12 @@ import torch
 from scipy.spatial import ConvexHull, QhullError
 
 from dexvlg_core.grasp import Grasp
+from dexvlg_core.hand.joints import LINK_NAMES
+
+TIP_LINKS = tuple(name for name in LINK_NAMES if name.endswith("distal"))
 
 
-def q1_metric(points: np.ndarray, normals: np.ndarray, centre: np.ndarray, mu: float = 0.1, edges: int = 8,
-              torque_length: float = 0.1) -> float:
+def q1_metric(points: np.ndarray, normals: np.ndarray, mu: float = 0.3, edges: int = 8) -> float:
     """Q1 of point contacts at points (K, 3) with outward object normals (K, 3)."""
     points, normals = np.asarray(points, dtype=np.float64), np.asarray(normals, dtype=np.float64)
     if len(points) < 2:
@@ -31,18 +35,20 @@ def q1_metric(points: np.ndarray, normals: np.ndarray, centre: np.ndarray, mu: f
     angles = 2.0 * np.pi * np.arange(edges) / edges
     forces = (inward[:, None] + mu * (np.cos(angles)[None, :, None] * t1[:, None]
                                       + np.sin(angles)[None, :, None] * t2[:, None]))  # (K, E, 3)
-    torques = np.cross((points - centre)[:, None], forces) / torque_length
+    arms = points - points.mean(axis=0)
+    arms /= np.linalg.norm(arms, axis=1).mean() + 1e-12
+    torques = np.cross(arms[:, None], forces)
     wrenches = np.concatenate([forces, torques], axis=-1).reshape(-1, 6)
     try:
-        hull = ConvexHull(wrenches)
+        hull = ConvexHull(np.vstack([wrenches, np.zeros((1, 6))]))  # the origin joins the hull unless enclosed
     except QhullError:  # flat wrench set (e.g. all contacts on one line): no force closure
         return 0.0
-    offsets = hull.equations[:, -1]  # n . x + offset <= 0 inside; distance of the origin = -offset
-    return float(max(0.0, (-offsets).min()))
+    offsets = -hull.equations[:, -1] / np.linalg.norm(hull.equations[:, :-1], axis=1)
+    return float(max(0.0, offsets.min()))
 
 
-def grasp_q1(grasp: Grasp, target, mu: float = 0.1, edges: int = 8, contact_distance: float = 0.002,
-             torque_length: float | None = None) -> float:
+def grasp_q1(grasp: Grasp, target, mu: float = 0.3, edges: int = 8, contact_distance: float = 0.005,
+             tips_only: bool = False) -> float:
     """Q1 of a grasp (object frame) on a SynthObject, from the links touching its distance grid."""
     from dexvlg_data.synth.context import hand_model
 
@@ -57,13 +63,12 @@ def grasp_q1(grasp: Grasp, target, mu: float = 0.1, edges: int = 8, contact_dist
     distance, normals, surface = distance.double().numpy(), normals.double().numpy(), surface[0].double().numpy()
     links = hand.surface_link.numpy()
     touching = distance < contact_distance
+    if tips_only:
+        touching &= np.isin(links, [LINK_NAMES.index(name) for name in TIP_LINKS])
     points, contact_normals = [], []
     for link in np.unique(links[touching]):
         members = np.flatnonzero(touching & (links == link))
-        deepest = members[np.argmin(distance[members])]
-        points.append(surface[deepest] - distance[deepest] * normals[deepest])  # onto the surface
-        contact_normals.append(normals[deepest])
-    if torque_length is None:
-        torque_length = 0.5 * float(np.linalg.norm(target.obj.mesh.extents))
-    return q1_metric(np.array(points).reshape(-1, 3), np.array(contact_normals).reshape(-1, 3), target.centre, mu,
-                     edges, torque_length)
+        points.append((surface[members] - distance[members, None] * normals[members]).mean(axis=0))
+        normal = normals[members].mean(axis=0)
+        contact_normals.append(normal / max(float(np.linalg.norm(normal)), 1e-12))
+    return q1_metric(np.array(points).reshape(-1, 3), np.array(contact_normals).reshape(-1, 3), mu, edges)
