@@ -164,7 +164,8 @@ def test_friction_cone_lp_matches_scipy_with_gated_contacts():
     for w, g, r in zip(wrenches.numpy(), gate.numpy(), residual.numpy(), strict=True):
         a = np.block([[w, -np.eye(6)], [-w, -np.eye(6)], [-sums, np.zeros((count, 6))], [sums, np.zeros((count, 6))]])
         b = np.r_[np.zeros(12), -0.2 * g, g]
-        ref = linprog(np.r_[np.zeros(count * edges), np.ones(6)], A_ub=a, b_ub=b, bounds=[(0, None)] * (count * edges + 6))
+        bounds = [(0, None)] * (count * edges + 6)
+        ref = linprog(np.r_[np.zeros(count * edges), np.ones(6)], A_ub=a, b_ub=b, bounds=bounds)
         assert r == pytest.approx(ref.fun, abs=1e-5)
 
 

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 import torch
 
-from dexvlg_core.sim import DecompositionConfig
 from dexvlg_core.hand.joints import JOINT_NAMES
+from dexvlg_core.sim import DecompositionConfig
 from dexvlg_data.objects.families import generate
 from dexvlg_data.objects.part_geometry import DISK, L_SHAPED, LID, SHAFT
 from dexvlg_data.synth import InitConfig, SDFConfig, SynthConfig, hand_model, prepare_object
