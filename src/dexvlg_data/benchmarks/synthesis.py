@@ -63,11 +63,13 @@ def six_direction_success(records: list[dict]) -> dict:
 
 
 def quality(root: Path, objects: list[ObjectRef], config: SynthConfig, limit: int) -> dict:
-    """Penetration, self-penetration and Q1 of (up to ``limit``) validated grasps."""
+    """Penetration, self-penetration and Q1 of the validated grasps (Q1 of up to ``limit`` of them), over all and
+    over the wrap grasps alone (the reference dataset's published figures are for wrap grasps).
+    """
     from dexvlg_data.synth.context import prepare_object
     from dexvlg_data.synth.quality import grasp_q1
 
-    pen, spen, q1 = [], [], []
+    rows = []  # (style, penetration, self-penetration, q1 or None)
     out = DatasetDir(root)
     per_object = max(1, limit // max(1, len(objects)))
     for obj in objects:
@@ -75,15 +77,21 @@ def quality(root: Path, objects: list[ObjectRef], config: SynthConfig, limit: in
         grasps = [g for f in files for g in read_grasps(f)]
         if not grasps:
             continue
-        pen += [g.scores["penetration_mm"] for g in grasps]
-        spen += [g.scores["self_penetration_mm"] for g in grasps]
         target = prepare_object(obj.load(), config)
-        q1 += [grasp_q1(g, target) for g in grasps[:per_object]]
-    stats = {}
-    for name, values in (("penetration_mm", pen), ("self_penetration_mm", spen), ("q1", q1)):
-        stats[name] = {"mean": float(np.mean(values)) if values else None,
-                       "median": float(np.median(values)) if values else None, "count": len(values)}
-    return stats
+        rows += [(g.style, g.scores["penetration_mm"], g.scores["self_penetration_mm"],
+                  grasp_q1(g, target) if i < per_object else None) for i, g in enumerate(grasps)]
+
+    def stats(selected: list[tuple]) -> dict:
+        out = {}
+        for name, column in (("penetration_mm", 1), ("self_penetration_mm", 2), ("q1", 3)):
+            values = [r[column] for r in selected if r[column] is not None]
+            out[name] = {"mean": float(np.mean(values)) if values else None,
+                         "median": float(np.median(values)) if values else None, "count": len(values)}
+        q1 = [r[3] for r in selected if r[3] is not None]
+        out["q1"]["force_closure_share"] = float(np.mean(np.array(q1) > 0)) if q1 else None
+        return out
+
+    return {**stats(rows), "wrap": stats([r for r in rows if r[0] == "wrap"])}
 
 
 def per_split(records: list[dict], objects: list[ObjectRef]) -> dict:
@@ -218,6 +226,7 @@ def main() -> None:
         "validated_per_core_hour": lp["validated_per_core_hour"],
         "part_alignment_rate_of_validated": 1.0,  # validation requires the part-alignment check to pass
         "lp_vs_dfc": lp_vs_dfc(report, variants),
+        "wrap": {k: lp["quality"]["wrap"][k]["mean"] for k in ("penetration_mm", "self_penetration_mm", "q1")},
         "reference_wrap": {"penetration_mm": 1.75, "self_penetration_mm": 0.19, "q1": 0.085},
         "goals": {"yield": 0.30, "penetration_mm": 1.5, "self_penetration_mm": 0.2, "q1": 0.08},
     }

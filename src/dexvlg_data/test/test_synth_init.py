@@ -136,3 +136,29 @@ def test_closing_is_not_frozen_by_fingers_that_already_overlap(targets, hand):
         JOINT_NAMES.index("rh_FFJ3"), JOINT_NAMES.index("rh_MFJ3")]]
     assert np.all(moved.max(axis=1) > 0.05)
     assert torch.all(overlap(closed) <= start + 1e-5)
+
+
+def test_hovering_hands_approach_until_they_touch(targets, hand):
+    from dexvlg_data.synth.closing import approach_until_contact
+
+    target = targets["bottle"]
+    init = initial_poses(target, "body", "wrap", 4, np.random.default_rng(5), InitConfig(close_fingers=False), hand)
+
+    def clearance(pos):
+        poses = hand.forward_kinematics(torch.tensor(init.joints, dtype=torch.float32), torch.tensor(pos).float(),
+                                        torch.tensor(init.root_rot).float())
+        centres, radii = hand.self_collision_spheres(poses)
+        return (target.sdf(centres)[0] - radii).min(dim=-1).values
+
+    palm_normal = -init.root_rot[:, :, 1]
+    hovering = init.root_pos - 0.04 * palm_normal  # 4 cm further back along the palm normal
+    assert torch.all(clearance(hovering) > 0.01)
+    moved = approach_until_contact(hand, target.sdf, hovering, init.root_rot, init.joints, gap=0.002)
+    after = clearance(moved)
+    assert torch.all(after > 0.0) and torch.all(after < 0.004)  # touching, not inside
+    travel = moved - hovering  # straight along the palm normal
+    np.testing.assert_allclose(np.cross(travel, palm_normal), 0.0, atol=1e-5)
+    # A hand facing away from the object never meets it: it stays where it was.
+    away = init.root_pos - 0.3 * palm_normal  # 30 cm back, then turned around
+    flipped = init.root_rot @ np.diag([-1.0, -1.0, 1.0])  # palm turned away (a rotation by pi about z)
+    np.testing.assert_allclose(approach_until_contact(hand, target.sdf, away, flipped, init.joints), away, atol=1e-6)

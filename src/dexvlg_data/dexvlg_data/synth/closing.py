@@ -72,3 +72,37 @@ def close_fingers(hand: HandModel, sdf: ObjectSDF, root_pos: np.ndarray, root_ro
                 lo, hi = torch.where(clear, mid, lo), torch.where(clear, hi, mid)
             q[:, j] = torch.where(fully, hand.upper[j], torch.where(free, lo, q[:, j]))
     return q.double().numpy()
+
+
+@torch.no_grad()
+def approach_until_contact(hand: HandModel, sdf: ObjectSDF, root_pos: np.ndarray, root_rot: np.ndarray,
+                           joints: np.ndarray, gap: float = 0.002, hover: float = 0.005, max_travel: float = 0.1,
+                           steps: int = 24) -> np.ndarray:
+    """(B, 3) root positions of hands hovering off the object moved along their palm normal until they touch it.
+
+    A hand whose collision spheres all stay farther than ``hover`` from the object (the optimizer let it drift
+    off, e.g. away from an initial penetration) is sphere-traced towards where its palm faces: each step moves by
+    the clearance minus ``gap``, which cannot carry any sphere into the object (the distance field is
+    1-Lipschitz). A hand that meets nothing within ``max_travel`` stays where it was.
+    """
+    dtype = hand.dtype
+    start = torch.as_tensor(root_pos, dtype=dtype)
+    pos, rot, q = start.clone(), torch.as_tensor(root_rot, dtype=dtype), torch.as_tensor(joints, dtype=dtype)
+    towards = -rot[:, :, 1]  # the palm faces the hand frame's -y
+
+    def clearance(p: torch.Tensor) -> torch.Tensor:
+        centres, radii = hand.self_collision_spheres(hand.forward_kinematics(q, p, rot))
+        return (sdf(centres)[0] - radii).min(dim=-1).values
+
+    moving = clearance(pos) > hover
+    travelled = torch.zeros(len(pos), dtype=dtype)
+    for _ in range(steps):
+        c = clearance(pos)
+        step = torch.where(moving, torch.clamp(c - gap, min=0.0), torch.zeros_like(c))
+        if not bool((step > 1e-4).any()):
+            break
+        pos = pos + step[:, None] * towards
+        travelled = travelled + step
+    touched = clearance(pos) <= gap + 1e-3
+    keep = moving & touched & (travelled <= max_travel)
+    return torch.where(keep[:, None], pos, start).double().numpy()

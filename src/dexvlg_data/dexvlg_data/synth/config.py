@@ -127,6 +127,13 @@ class PostureConfig:
     scale_by_forces: bool = False  # True: each contact as far as its LP force says (weaker holds, measured)
     damping: float = 1e-4  # m^2, damped least squares of the finger Jacobians
     max_joint_step: float = 0.5  # rad
+    # A hand left hovering (no collision sphere within hover of the object) moves along its palm normal until it
+    # touches (closing.approach_until_contact): the optimizer lets hands drift off wide bodies, away from an
+    # initial penetration, and "no contact" was the second most common failure.
+    approach_hovering: bool = True
+    hover: float = 0.005
+    approach_gap: float = 0.002
+    approach_max: float = 0.1
     close_fingers: bool = True  # close the style's fingers onto the object after optimizing, then squeeze
     close_gap: float = 0.0005
     # Open fingers that touch another part than the target until they clear the object by lift_clearance

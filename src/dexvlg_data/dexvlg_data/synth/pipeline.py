@@ -20,7 +20,7 @@ from dexvlg_core.grasp import Grasp
 from dexvlg_core.rotations import matrix_to_rot6d, rot6d_to_matrix
 from dexvlg_data.objects.part_object import PartObject
 from dexvlg_data.synth.alignment import FINGERS, lift_fingers, misaligned_fingers
-from dexvlg_data.synth.closing import close_fingers
+from dexvlg_data.synth.closing import approach_until_contact, close_fingers
 from dexvlg_data.synth.config import STYLES, SynthConfig
 from dexvlg_data.synth.context import SynthObject, hand_model, prepare_object
 from dexvlg_data.synth.energy import GraspEnergy
@@ -63,6 +63,10 @@ def synthesize(obj: PartObject | SynthObject, part: str, style: str, config: Syn
     result = optimize(energy, init.root_pos, init.root_rot, init.joints, hand.lower, hand.upper, config.optimizer,
                       generator, hand.dtype)
     joints = result.joints
+    if config.postures.approach_hovering:
+        result.root_pos = approach_until_contact(hand, target.sdf, result.root_pos, result.root_rot, joints,
+                                                 config.postures.approach_gap, config.postures.hover,
+                                                 config.postures.approach_max)
     if config.postures.close_fingers:
         joints = close_fingers(hand, target.sdf, result.root_pos, result.root_rot, joints, style_fingers(hand, style),
                                config.postures.close_gap)
@@ -71,7 +75,7 @@ def synthesize(obj: PartObject | SynthObject, part: str, style: str, config: Syn
         lifted, _ = misaligned_fingers(hand, target, part, result.root_pos, result.root_rot, joints)
         joints = lift_fingers(hand, target, result.root_pos, result.root_rot, joints, lifted,
                               config.postures.lift_clearance)
-    if config.postures.close_fingers or config.postures.lift_misaligned:
+    if config.postures.approach_hovering or config.postures.close_fingers or config.postures.lift_misaligned:
         with torch.no_grad():
             final = energy(*(torch.as_tensor(x, dtype=hand.dtype) for x in (result.root_pos, result.root_rot, joints)))
         result.joints, result.energy = joints, {k: v.double().numpy() for k, v in final.items()}
