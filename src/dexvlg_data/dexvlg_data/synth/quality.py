@@ -18,6 +18,7 @@ from scipy.spatial import ConvexHull, QhullError
 
 from dexvlg_core.grasp import Grasp
 from dexvlg_core.hand.joints import LINK_NAMES
+from dexvlg_data.synth.force_closure import cone_wrenches
 
 TIP_LINKS = tuple(name for name in LINK_NAMES if name.endswith("distal"))
 
@@ -27,18 +28,12 @@ def q1_metric(points: np.ndarray, normals: np.ndarray, mu: float = 0.3, edges: i
     points, normals = np.asarray(points, dtype=np.float64), np.asarray(normals, dtype=np.float64)
     if len(points) < 2:
         return 0.0
-    inward = -normals / np.linalg.norm(normals, axis=1, keepdims=True)
-    helper = np.where(np.abs(inward[:, :1]) < 0.9, [[1.0, 0.0, 0.0]], [[0.0, 1.0, 0.0]])
-    t1 = np.cross(inward, helper)
-    t1 /= np.linalg.norm(t1, axis=1, keepdims=True)
-    t2 = np.cross(inward, t1)
-    angles = 2.0 * np.pi * np.arange(edges) / edges
-    forces = (inward[:, None] + mu * (np.cos(angles)[None, :, None] * t1[:, None]
-                                      + np.sin(angles)[None, :, None] * t2[:, None]))  # (K, E, 3)
-    arms = points - points.mean(axis=0)
-    arms /= np.linalg.norm(arms, axis=1).mean() + 1e-12
-    torques = np.cross(arms[:, None], forces)
-    wrenches = np.concatenate([forces, torques], axis=-1).reshape(-1, 6)
+    # Torques about the contacts' centroid, lever arms scaled to unit mean length.
+    centre = points.mean(axis=0)
+    arm = float(np.linalg.norm(points - centre, axis=1).mean()) + 1e-12
+    cones = cone_wrenches(torch.from_numpy(points)[None], torch.from_numpy(normals)[None], torch.from_numpy(centre),
+                          mu, edges, arm)
+    wrenches = cones[0].T.numpy()  # (K * E, 6)
     try:
         hull = ConvexHull(np.vstack([wrenches, np.zeros((1, 6))]))  # the origin joins the hull unless enclosed
     except QhullError:  # flat wrench set (e.g. all contacts on one line): no force closure
