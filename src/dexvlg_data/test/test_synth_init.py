@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from dexvlg_core.hand.joints import JOINT_NAMES
+from dexvlg_core.hand.joints import JOINT_NAMES, LINK_NAMES
 from dexvlg_core.sim import DecompositionConfig
 from dexvlg_data.objects.families import generate
 from dexvlg_data.objects.part_geometry import DISK, L_SHAPED, LID, SHAFT
@@ -162,3 +162,32 @@ def test_hovering_hands_approach_until_they_touch(targets, hand):
     away = init.root_pos - 0.3 * palm_normal  # 30 cm back, then turned around
     flipped = init.root_rot @ np.diag([-1.0, -1.0, 1.0])  # palm turned away (a rotation by pi about z)
     np.testing.assert_allclose(approach_until_contact(hand, target.sdf, away, flipped, init.joints), away, atol=1e-6)
+
+
+def test_closing_keeps_a_near_contact_that_its_sweep_would_only_curl_away(targets, hand):
+    # Hands turned around so the backs of their fingers rest 2 mm off the bottle: closing moves the fingers away,
+    # never meeting the body. Without keep_near they curl into a fist (the "no contact" pinches); with it they stay.
+    target = targets["bottle"]
+    init = initial_poses(target, "body", "wrap", 4, np.random.default_rng(6), InitConfig(close_fingers=False), hand)
+    towards = -init.root_rot[:, :, 1]  # where the palm faced: the backs of the turned fingers now face there
+    flipped = init.root_rot @ np.diag([-1.0, -1.0, 1.0])
+    finger = torch.isin(hand.sphere_link, torch.tensor([LINK_NAMES.index(f"rh_ff{x}") for x in
+                                                        ("proximal", "middle", "distal")]))
+
+    def clearance(pos, joints, mask=None):
+        poses = hand.forward_kinematics(torch.tensor(joints, dtype=torch.float32), torch.tensor(pos).float(),
+                                        torch.tensor(flipped).float())
+        centres, radii = hand.self_collision_spheres(poses)
+        gaps = target.sdf(centres)[0] - radii
+        return (gaps if mask is None else gaps[:, mask]).min(dim=-1).values.double().numpy()
+
+    pos = init.root_pos - 0.1 * towards
+    for _ in range(40):  # sphere tracing of the index finger: never into the body
+        pos = pos + np.clip(clearance(pos, init.joints, finger) - 0.002, 0.0, None)[:, None] * towards
+    near = clearance(pos, init.joints, finger)
+    assert np.all(near < 0.004)
+    j3 = JOINT_NAMES.index("rh_FFJ3")
+    curled = close_fingers(hand, target.sdf, pos, flipped, init.joints, ("FF",), gap=0.0005)
+    assert np.all(curled[:, j3] == pytest.approx(float(hand.upper[j3])))  # the old behaviour: a fist
+    kept = close_fingers(hand, target.sdf, pos, flipped, init.joints, ("FF",), gap=0.0005, keep_near=0.005)
+    np.testing.assert_allclose(kept, init.joints, atol=1e-6)

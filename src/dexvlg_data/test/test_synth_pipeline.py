@@ -92,3 +92,29 @@ def test_curl_postures_close_only_the_style_fingers():
     pregrasp, squeeze = derive_postures(joints, 0.2 * mask)
     np.testing.assert_allclose(squeeze, 2 * joints - pregrasp)
     np.testing.assert_allclose(squeeze - joints, 0.2 * mask)
+
+
+def test_pinches_squeeze_by_displacement_and_wraps_by_curling(target):
+    from dataclasses import replace
+
+    from dexvlg_data.synth.config import PostureConfig
+    from dexvlg_data.synth.context import hand_model
+    from dexvlg_data.synth.energy import GraspEnergy
+    from dexvlg_data.synth.postures import curl_mask, squeeze_step
+
+    hand = hand_model(CONFIG.hand_surface_points, CONFIG.hand_sphere_spacing)
+    batch = synthesize(target, "box", "pinch", replace(CONFIG, optimizer=OptimizerConfig(iterations=5)), seed=1)
+    pos = np.array([g.position for g in batch.grasps])
+    rot = np.array([g.rotation for g in batch.grasps])
+    joints = np.array([g.joints for g in batch.grasps])
+    for style in ("wrap", "pinch"):
+        energy = GraspEnergy(hand, target, "box", style, CONFIG.energy)
+        curl = np.broadcast_to(0.2 * curl_mask(energy.groups), joints.shape)
+        step = squeeze_step(energy, pos, rot, joints, PostureConfig())
+        if style == "wrap":
+            np.testing.assert_allclose(step, curl)
+        else:  # contact points pushed into the box: a per-grasp step, not the uniform curl
+            assert not np.allclose(step, curl) and np.abs(step).max() > 0.01
+            np.testing.assert_allclose(squeeze_step(energy, pos, rot, joints, PostureConfig(pinch_mode=None)), curl)
+    with pytest.raises(ValueError):
+        squeeze_step(energy, pos, rot, joints, PostureConfig(pinch_mode="shake"))

@@ -5,9 +5,11 @@ finger of the style, each closing joint turns towards its upper limit until the 
 ``gap`` of the object, measured as sdf(centre) - radius over the collision spheres of those links (exact for
 the finger capsules the spheres tile, corners and edges of the object included), or until
 the hand's collision spheres overlap by more than ``self_gap`` or than they did before closing (a thumb closing
-onto the index). A joint
-whose links already touch stays; one that never meets the object closes fully. Used to pre-shape hands around
-the part before optimizing (every finger starts in contact) and to tighten them afterwards.
+onto the index). A joint whose links already touch stays; one that never meets the object closes fully, unless
+the finger is already within ``keep_near`` of the object: then closing can only curl a contact the optimizer
+placed away from the surface (a pinch on a convex body whose side lies outside the finger's sweep), and the joint
+stays. Used to pre-shape hands around the part before optimizing (every finger starts in contact) and to tighten
+them afterwards.
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ CLOSING_JOINTS: dict[str, tuple[str, ...]] = {finger: tuple(j for j, _ in chain)
 @torch.no_grad()
 def close_fingers(hand: HandModel, sdf: ObjectSDF, root_pos: np.ndarray, root_rot: np.ndarray, joints: np.ndarray,
                   fingers: tuple[str, ...], gap: float = 0.001, iterations: int = 10, self_gap: float = 0.0,
-                  ) -> np.ndarray:
+                  keep_near: float = 0.0) -> np.ndarray:
     """(B, 22) joints with the given fingers ("FF", ..., "TH") closed onto the object (module docstring)."""
     dtype = hand.dtype
     pos, rot = torch.as_tensor(root_pos, dtype=dtype), torch.as_tensor(root_rot, dtype=dtype)
@@ -56,21 +58,26 @@ def close_fingers(hand: HandModel, sdf: ObjectSDF, root_pos: np.ndarray, root_ro
         clear = (sdf(centres[:, mask])[0] - radii[mask]).min(dim=-1).values
         return torch.where(hand.self_penetration(poses).amax(dim=-1) > allowed + 1e-6, -1.0, clear)
 
+    def link_mask(links: tuple[str, ...]) -> torch.Tensor:
+        return torch.isin(link_of, torch.tensor([LINK_NAMES.index(link) for link in links]))
+
     for finger in fingers:
+        near = (clearance(q, link_mask(CHAINS[finger][0][1])) <= keep_near) & (keep_near > 0)  # all its links
         for joint, links in CHAINS[finger]:
             j = JOINT_NAMES.index(joint)
-            mask = torch.isin(link_of, torch.tensor([LINK_NAMES.index(link) for link in links]))
+            mask = link_mask(links)
             free = clearance(q, mask) > gap
             lo, hi = q[:, j].clone(), torch.full_like(q[:, j], float(hand.upper[j]))
             trial = q.clone()
             trial[:, j] = hi
             fully = free & (clearance(trial, mask) > gap)
+            stays = fully & near  # a finger near the object whose sweep would only curl it away
             for _ in range(iterations):  # invariant: lo clears the object, hi does not
                 mid = 0.5 * (lo + hi)
                 trial[:, j] = mid
                 clear = clearance(trial, mask) > gap
                 lo, hi = torch.where(clear, mid, lo), torch.where(clear, hi, mid)
-            q[:, j] = torch.where(fully, hand.upper[j], torch.where(free, lo, q[:, j]))
+            q[:, j] = torch.where(stays | ~free, q[:, j], torch.where(fully, hand.upper[j], lo))
     return q.double().numpy()
 
 

@@ -26,7 +26,7 @@ from dexvlg_data.synth.context import SynthObject, hand_model, prepare_object
 from dexvlg_data.synth.energy import GraspEnergy
 from dexvlg_data.synth.init import InitialPoses, initial_poses, style_fingers
 from dexvlg_data.synth.optimize import OptimizationResult, optimize
-from dexvlg_data.synth.postures import curl_mask, derive_postures, squeeze_step
+from dexvlg_data.synth.postures import derive_postures, finger_joint_mask, squeeze_step
 
 
 @dataclass
@@ -69,7 +69,7 @@ def synthesize(obj: PartObject | SynthObject, part: str, style: str, config: Syn
                                                  config.postures.approach_max)
     if config.postures.close_fingers:
         joints = close_fingers(hand, target.sdf, result.root_pos, result.root_rot, joints, style_fingers(hand, style),
-                               config.postures.close_gap)
+                               config.postures.close_gap, keep_near=config.postures.close_keep_near)
     lifted = np.zeros((config.batch_size, len(FINGERS)), bool)
     if config.postures.lift_misaligned:
         lifted, _ = misaligned_fingers(hand, target, part, result.root_pos, result.root_rot, joints)
@@ -81,7 +81,7 @@ def synthesize(obj: PartObject | SynthObject, part: str, style: str, config: Syn
         result.joints, result.energy = joints, {k: v.double().numpy() for k, v in final.items()}
     step = squeeze_step(energy, result.root_pos, result.root_rot, joints, config.postures)
     for f, finger in enumerate(FINGERS):  # lifted fingers stay clear of the object
-        step[lifted[:, f]] *= 1.0 - curl_mask((finger,))
+        step[lifted[:, f]] *= ~finger_joint_mask(finger).numpy()
     pregrasp, squeeze = derive_postures(joints, step)
     rotations = rot6d_to_matrix(matrix_to_rot6d(result.root_rot))  # float32 optimizer -> exactly orthonormal
     grasps = []

@@ -8,6 +8,7 @@ The step between them (pregrasp = grasp - step, squeeze = grasp + step, within t
   six-direction test than the contact-wise modes: 9/20 at 0.2 rad against 5/20 for "displacement".
 - "displacement": each contact finger's contact point moves ``squeeze_distance`` into the object along the
   surface normal (optionally times its LP force), joints from a damped least-squares step on that finger's joints.
+  Pinches use it by default (``pinch_mode``): thumb and fingertips press towards each other instead of curling.
 - "force": the joint step that makes a blocked finger press its contact with the LP's balanced force.
 
 Fingers outside the style's split keep their grasp joints throughout. The wrist stays where it is: the
@@ -45,9 +46,10 @@ def squeeze_step(energy: GraspEnergy, root_pos: np.ndarray, root_rot: np.ndarray
                  config: PostureConfig | None = None) -> np.ndarray:
     """(B, 22) joint step that moves each contact finger's contact point into the object (see module doc)."""
     config = config or PostureConfig()
-    if config.mode not in ("curl", "force", "displacement"):
-        raise ValueError(f"PostureConfig.mode must be 'curl', 'force' or 'displacement', not {config.mode!r}")
-    if config.mode == "curl":
+    mode = config.pinch_mode if energy.style == "pinch" and config.pinch_mode else config.mode
+    if mode not in ("curl", "force", "displacement"):
+        raise ValueError(f"PostureConfig mode must be 'curl', 'force' or 'displacement', not {mode!r}")
+    if mode == "curl":
         return np.broadcast_to(config.curl_angle * curl_mask(energy.groups), np.shape(joints)).copy()
     hand = energy.hand
     dtype = hand.dtype
@@ -66,7 +68,7 @@ def squeeze_step(energy: GraspEnergy, root_pos: np.ndarray, root_rot: np.ndarray
         mask = finger_joint_mask(finger)
         rows = [torch.autograd.grad(points[:, g, k].sum(), q, retain_graph=True)[0] for k in range(3)]
         jac = torch.stack(rows, dim=1) * mask  # (B, 3, 22): only this finger's joints move it
-        if config.mode == "force":  # servo torque kp * dq = J' f: the finger presses with force f at the contact
+        if mode == "force":  # servo torque kp * dq = J' f: the finger presses with force f at the contact
             force = -normals[:, g] * (config.squeeze_force * forces[:, g, None])
             move = (jac.transpose(1, 2) @ force.unsqueeze(-1)).squeeze(-1) / config.servo_kp
         else:  # the contact point moves by the given distance into the object
