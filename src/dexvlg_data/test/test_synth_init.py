@@ -92,7 +92,7 @@ def test_disks_are_approached_in_their_plane_at_the_rim(targets, hand):
 
 def test_postures_and_closing(targets, hand):
     target = targets["bottle"]
-    config = InitConfig(close_fingers=False)
+    config = InitConfig(close_fingers=False, open_fingers=False)
     for style in ("wrap", "pinch"):
         init = initial_poses(target, "body", style, 8, np.random.default_rng(4), config, hand)
         assert np.all(init.joints >= hand.lower.numpy() - 1e-6) and np.all(init.joints <= hand.upper.numpy() + 1e-6)
@@ -191,3 +191,37 @@ def test_closing_keeps_a_near_contact_that_its_sweep_would_only_curl_away(target
     assert np.all(curled[:, j3] == pytest.approx(float(hand.upper[j3])))  # the old behaviour: a fist
     kept = close_fingers(hand, target.sdf, pos, flipped, init.joints, ("FF",), gap=0.0005, keep_near=0.005)
     np.testing.assert_allclose(kept, init.joints, atol=1e-6)
+
+
+def test_idle_fingers_inside_a_wide_part_open_until_they_clear_it(targets, hand):
+    # A pinch's ring and little fingers are curled out of the way; next to the bottle's body they reach into it.
+    from dexvlg_data.synth.closing import CHAINS, open_fingers
+
+    target = targets["bottle"]
+    init = initial_poses(target, "body", "pinch", 8, np.random.default_rng(7),
+                         InitConfig(open_fingers=False, close_fingers=False), hand)
+    links = {f: [LINK_NAMES.index(link) for link in CHAINS[f][0][1]] for f in ("RF", "LF")}
+
+    def clearance(joints, finger):
+        poses = hand.forward_kinematics(torch.tensor(joints, dtype=torch.float32), torch.tensor(init.root_pos).float(),
+                                        torch.tensor(init.root_rot).float())
+        centres, radii = hand.self_collision_spheres(poses)
+        mask = torch.isin(hand.sphere_link, torch.tensor(links[finger]))
+        return (target.sdf(centres[:, mask])[0] - radii[mask]).min(dim=-1).values.double().numpy()
+
+    before = {f: clearance(init.joints, f) for f in links}
+    assert min(before["RF"].min(), before["LF"].min()) < -0.01  # some curled finger is 1 cm deep in the body
+    opened = open_fingers(hand, target.sdf, init.root_pos, init.root_rot, init.joints, ("RF", "LF"), gap=0.001)
+    closing = [JOINT_NAMES.index(j) for f in links for j, _ in CHAINS[f]]
+    others = np.setdiff1d(np.arange(len(JOINT_NAMES)), closing)
+    np.testing.assert_allclose(opened[:, others], init.joints[:, others], atol=1e-6)  # nothing else moves
+    assert np.all(opened <= init.joints + 1e-6)  # only opens
+    lower = hand.lower.double().numpy()
+    for finger in links:
+        joints = [JOINT_NAMES.index(j) for j, _ in CHAINS[finger]]
+        after = clearance(opened, finger)
+        inside = before[finger] <= 0.001
+        fully_open = np.all(np.isclose(opened[:, joints], lower[joints], atol=1e-5), axis=1)
+        assert np.all((after[inside] > 0.0005) | fully_open[inside])  # out of the part (or as open as it goes)
+        assert np.all((after[inside] < 0.004) | fully_open[inside])  # just enough: not flung wide open
+        np.testing.assert_allclose(opened[~inside][:, joints], init.joints[~inside][:, joints], atol=1e-6)

@@ -82,6 +82,44 @@ def close_fingers(hand: HandModel, sdf: ObjectSDF, root_pos: np.ndarray, root_ro
 
 
 @torch.no_grad()
+def open_fingers(hand: HandModel, sdf: ObjectSDF, root_pos: np.ndarray, root_rot: np.ndarray, joints: np.ndarray,
+                 fingers: tuple[str, ...], gap: float = 0.001, iterations: int = 10) -> np.ndarray:
+    """(B, 22) joints with each given finger that is inside the object opened just enough to clear it.
+
+    A finger's closing joints move together towards their lower limits, q(s) = (1 - s) q + s lower, and s is the
+    smallest in [0, 1] (by bisection) at which the finger's links clear the object by ``gap``; a finger that no
+    opening clears opens fully. Fingers already clear keep their joints. The pre-shape then fits wide parts that
+    the hand-crafted posture would reach into, and closing (close_fingers) brings the fingers back onto them.
+    """
+    dtype = hand.dtype
+    pos, rot = torch.as_tensor(root_pos, dtype=dtype), torch.as_tensor(root_rot, dtype=dtype)
+    q = torch.as_tensor(joints, dtype=dtype).clone()
+
+    def opened(index: torch.Tensor, s: torch.Tensor) -> torch.Tensor:
+        trial = q.clone()
+        trial[:, index] = (1.0 - s[:, None]) * q[:, index] + s[:, None] * hand.lower[index].to(dtype)
+        return trial
+
+    def clearance(trial: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        centres, radii = hand.self_collision_spheres(hand.forward_kinematics(trial, pos, rot))
+        return (sdf(centres[:, mask])[0] - radii[mask]).min(dim=-1).values
+
+    for finger in fingers:
+        chain = CHAINS[finger]
+        mask = torch.isin(hand.sphere_link, torch.tensor([LINK_NAMES.index(link) for link in chain[0][1]]))
+        index = torch.tensor([JOINT_NAMES.index(joint) for joint, _ in chain])
+        inside = clearance(q, mask) <= gap
+        lo, hi = torch.zeros(len(q), dtype=dtype), torch.ones(len(q), dtype=dtype)
+        hi = torch.where(clearance(opened(index, hi), mask) > gap, hi, torch.full_like(hi, 2.0))  # 2: none clears
+        for _ in range(iterations):  # invariant: lo does not clear, hi does (or is the marker)
+            mid = 0.5 * (lo + torch.clamp(hi, max=1.0))
+            clear = clearance(opened(index, mid), mask) > gap
+            lo, hi = torch.where(clear, lo, mid), torch.where(clear, mid, hi)
+        q = opened(index, torch.where(inside, torch.clamp(hi, max=1.0), torch.zeros_like(hi)))
+    return q.double().numpy()
+
+
+@torch.no_grad()
 def approach_until_contact(hand: HandModel, sdf: ObjectSDF, root_pos: np.ndarray, root_rot: np.ndarray,
                            joints: np.ndarray, gap: float = 0.002, hover: float = 0.005, max_travel: float = 0.1,
                            steps: int = 24) -> np.ndarray:

@@ -35,6 +35,11 @@ class InitConfig:
     jitter_position: float = 0.004  # m, std of the palm centre's sideways offset
     jitter_joints: float = 0.08  # rad, std added to the style's hand-crafted posture
     lid_rotations: int = 24  # rotations about a lid's principal direction (every 15 degrees)
+    # Open the fingers outside the style's split (a pinch's curled ring and little fingers) that the pre-shape
+    # puts inside a wide part just until they clear it (closing.open_fingers): left inside, the optimizer pushed
+    # the whole hand off the part. Six cases: pinch 22/96 held against 17. (Opening the style's fingers as well:
+    # wrap 39/96 against 46; backing the hand off until clear: 47/192 against 63.)
+    open_fingers: bool = True
     close_fingers: bool = True  # close the style's fingers onto the part before optimizing
     close_gap: float = 0.001
 

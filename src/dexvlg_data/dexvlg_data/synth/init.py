@@ -12,8 +12,10 @@ hand is turned by the part's principal direction ``a``:
   along the rim's tangent, so thumb and fingers close on the two faces of the disk.
 
 Then the wrist is jittered (rotation about the approach, tilt, sideways shift) and the joints start from the
-style's hand-crafted pre-shape plus noise; with InitConfig.close_fingers the style's fingers are then closed
-onto the part (closing.close_fingers), so optimization starts from hands in contact. The hand root frame:
+style's hand-crafted pre-shape plus noise; with InitConfig.open_fingers the fingers outside the style's split
+that the pre-shape puts inside the part open until they clear it (closing.open_fingers), and with
+InitConfig.close_fingers the style's fingers are then closed onto the part (closing.close_fingers), so
+optimization starts from hands in contact. The hand root frame:
 fingers +z, palm -y, thumb +x.
 """
 
@@ -28,9 +30,11 @@ from scipy.spatial.transform import Rotation
 from dexvlg_core.hand.joints import JOINT_NAMES, joint_index
 from dexvlg_core.hand.model import HandModel
 from dexvlg_data.objects.part_geometry import DISK, L_SHAPED, LID, SHAFT, PartGeometry
-from dexvlg_data.synth.closing import close_fingers
+from dexvlg_data.synth.closing import CHAINS, close_fingers, open_fingers
 from dexvlg_data.synth.config import STYLES, InitConfig
 from dexvlg_data.synth.context import SynthObject
+
+FINGERS: tuple[str, ...] = tuple(CHAINS)
 
 # Hand-crafted pre-shapes (real joint names without the "rh_" prefix; others 0), before the fingers of the style
 # are closed onto the part (closing.close_fingers). Wrap: fingers nearly straight, the thumb half swung in front
@@ -176,6 +180,9 @@ def initial_poses(target: SynthObject, part: str, style: str, batch: int, rng: n
     joints = q0[None] + rng.normal(0.0, config.jitter_joints, (batch, len(JOINT_NAMES)))
     lower, upper = hand.lower.double().numpy(), hand.upper.double().numpy()
     joints = np.clip(joints, lower, upper)
+    if config.open_fingers:  # the fingers outside the style's split, curled out of the way
+        idle = tuple(f for f in FINGERS if f not in style_fingers(hand, style))
+        joints = open_fingers(hand, target.sdf, root_pos, rot, joints, idle, config.close_gap)
     if config.close_fingers:
         joints = close_fingers(hand, target.sdf, root_pos, rot, joints, style_fingers(hand, style), config.close_gap)
     return InitialPoses(root_pos, rot, joints, points, approach)
