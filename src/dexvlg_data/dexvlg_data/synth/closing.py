@@ -9,7 +9,7 @@ onto the index). A joint whose links already touch stays; one that never meets t
 the finger is already within ``keep_near`` of the object: then closing can only curl a contact the optimizer
 placed away from the surface (a pinch on a convex body whose side lies outside the finger's sweep), and the joint
 stays. Used to pre-shape hands around the part before optimizing (every finger starts in contact) and to tighten
-them afterwards.
+them afterwards. open_fingers does the reverse for fingers that start inside the object.
 """
 
 from __future__ import annotations
@@ -35,6 +35,11 @@ CHAINS["TH"] = (("rh_THJ4", ("rh_thproximal", "rh_thmiddle", "rh_thdistal")),
 CLOSING_JOINTS: dict[str, tuple[str, ...]] = {finger: tuple(j for j, _ in chain) for finger, chain in CHAINS.items()}
 
 
+def _link_mask(hand: HandModel, links: tuple[str, ...]) -> torch.Tensor:
+    """(S,) bool: the hand's collision spheres on the given links."""
+    return torch.isin(hand.sphere_link, torch.tensor([LINK_NAMES.index(link) for link in links]))
+
+
 @torch.no_grad()
 def close_fingers(hand: HandModel, sdf: ObjectSDF, root_pos: np.ndarray, root_rot: np.ndarray, joints: np.ndarray,
                   fingers: tuple[str, ...], gap: float = 0.001, iterations: int = 10, self_gap: float = 0.0,
@@ -43,7 +48,6 @@ def close_fingers(hand: HandModel, sdf: ObjectSDF, root_pos: np.ndarray, root_ro
     dtype = hand.dtype
     pos, rot = torch.as_tensor(root_pos, dtype=dtype), torch.as_tensor(root_rot, dtype=dtype)
     q = torch.as_tensor(joints, dtype=dtype).clone()
-    link_of = hand.sphere_link
 
     def overlap(trial: torch.Tensor) -> torch.Tensor:
         return hand.self_penetration(hand.forward_kinematics(trial, pos, rot)).amax(dim=-1)
@@ -58,14 +62,11 @@ def close_fingers(hand: HandModel, sdf: ObjectSDF, root_pos: np.ndarray, root_ro
         clear = (sdf(centres[:, mask])[0] - radii[mask]).min(dim=-1).values
         return torch.where(hand.self_penetration(poses).amax(dim=-1) > allowed + 1e-6, -1.0, clear)
 
-    def link_mask(links: tuple[str, ...]) -> torch.Tensor:
-        return torch.isin(link_of, torch.tensor([LINK_NAMES.index(link) for link in links]))
-
     for finger in fingers:
-        near = (clearance(q, link_mask(CHAINS[finger][0][1])) <= keep_near) & (keep_near > 0)  # all its links
+        near = (clearance(q, _link_mask(hand, CHAINS[finger][0][1])) <= keep_near) & (keep_near > 0)  # all its links
         for joint, links in CHAINS[finger]:
             j = JOINT_NAMES.index(joint)
-            mask = link_mask(links)
+            mask = _link_mask(hand, links)
             free = clearance(q, mask) > gap
             lo, hi = q[:, j].clone(), torch.full_like(q[:, j], float(hand.upper[j]))
             trial = q.clone()
@@ -106,7 +107,7 @@ def open_fingers(hand: HandModel, sdf: ObjectSDF, root_pos: np.ndarray, root_rot
 
     for finger in fingers:
         chain = CHAINS[finger]
-        mask = torch.isin(hand.sphere_link, torch.tensor([LINK_NAMES.index(link) for link in chain[0][1]]))
+        mask = _link_mask(hand, chain[0][1])
         index = torch.tensor([JOINT_NAMES.index(joint) for joint, _ in chain])
         inside = clearance(q, mask) <= gap
         lo, hi = torch.zeros(len(q), dtype=dtype), torch.ones(len(q), dtype=dtype)
