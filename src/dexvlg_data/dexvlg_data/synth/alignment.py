@@ -21,10 +21,8 @@ from scipy.spatial import cKDTree
 
 from dexvlg_core.hand.joints import JOINT_NAMES, LINK_NAMES
 from dexvlg_core.hand.model import HandModel
-from dexvlg_data.synth.closing import CHAINS, CLOSING_JOINTS
+from dexvlg_data.synth.closing import CHAINS, CLOSING_JOINTS, FINGERS
 from dexvlg_data.synth.context import SynthObject
-
-FINGERS = ("FF", "MF", "RF", "LF", "TH")
 
 
 def link_finger(link: str) -> str:

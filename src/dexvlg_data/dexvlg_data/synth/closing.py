@@ -18,7 +18,7 @@ import numpy as np
 import torch
 
 from dexvlg_core.hand.joints import JOINT_NAMES, LINK_NAMES
-from dexvlg_core.hand.model import HandModel
+from dexvlg_core.hand.model import HandModel, LinkPoses
 from dexvlg_data.synth.sdf import ObjectSDF
 
 # Joints each finger closes with, proximal to distal, and the links each of them moves.
@@ -31,6 +31,7 @@ CHAINS: dict[str, tuple[tuple[str, tuple[str, ...]], ...]] = {
 CHAINS["TH"] = (("rh_THJ4", ("rh_thproximal", "rh_thmiddle", "rh_thdistal")),
                  ("rh_THJ2", ("rh_thmiddle", "rh_thdistal")),
                  ("rh_THJ1", ("rh_thdistal",)))
+FINGERS: tuple[str, ...] = tuple(CHAINS)  # "FF", "MF", "RF", "LF", "TH"
 # The joints that close each finger (towards their upper limits).
 CLOSING_JOINTS: dict[str, tuple[str, ...]] = {finger: tuple(j for j, _ in chain) for finger, chain in CHAINS.items()}
 
@@ -38,6 +39,14 @@ CLOSING_JOINTS: dict[str, tuple[str, ...]] = {finger: tuple(j for j, _ in chain)
 def _link_mask(hand: HandModel, links: tuple[str, ...]) -> torch.Tensor:
     """(S,) bool: the hand's collision spheres on the given links."""
     return torch.isin(hand.sphere_link, torch.tensor([LINK_NAMES.index(link) for link in links]))
+
+
+def _clearance(hand: HandModel, sdf: ObjectSDF, poses: LinkPoses, mask: torch.Tensor | None = None) -> torch.Tensor:
+    """(B,) smallest sdf(centre) - radius over the posed hand's collision spheres (those in ``mask``, if given)."""
+    centres, radii = hand.self_collision_spheres(poses)
+    if mask is not None:
+        centres, radii = centres[:, mask], radii[mask]
+    return (sdf(centres)[0] - radii).min(dim=-1).values
 
 
 @torch.no_grad()
@@ -58,8 +67,7 @@ def close_fingers(hand: HandModel, sdf: ObjectSDF, root_pos: np.ndarray, root_ro
 
     def clearance(trial: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         poses = hand.forward_kinematics(trial, pos, rot)
-        centres, radii = hand.self_collision_spheres(poses)
-        clear = (sdf(centres[:, mask])[0] - radii[mask]).min(dim=-1).values
+        clear = _clearance(hand, sdf, poses, mask)
         return torch.where(hand.self_penetration(poses).amax(dim=-1) > allowed + 1e-6, -1.0, clear)
 
     for finger in fingers:
@@ -102,8 +110,7 @@ def open_fingers(hand: HandModel, sdf: ObjectSDF, root_pos: np.ndarray, root_rot
         return trial
 
     def clearance(trial: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        centres, radii = hand.self_collision_spheres(hand.forward_kinematics(trial, pos, rot))
-        return (sdf(centres[:, mask])[0] - radii[mask]).min(dim=-1).values
+        return _clearance(hand, sdf, hand.forward_kinematics(trial, pos, rot), mask)
 
     for finger in fingers:
         chain = CHAINS[finger]
@@ -137,8 +144,7 @@ def approach_until_contact(hand: HandModel, sdf: ObjectSDF, root_pos: np.ndarray
     towards = -rot[:, :, 1]  # the palm faces the hand frame's -y
 
     def clearance(p: torch.Tensor) -> torch.Tensor:
-        centres, radii = hand.self_collision_spheres(hand.forward_kinematics(q, p, rot))
-        return (sdf(centres)[0] - radii).min(dim=-1).values
+        return _clearance(hand, sdf, hand.forward_kinematics(q, p, rot))
 
     moving = clearance(pos) > hover
     travelled = torch.zeros(len(pos), dtype=dtype)

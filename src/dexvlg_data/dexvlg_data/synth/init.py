@@ -30,11 +30,9 @@ from scipy.spatial.transform import Rotation
 from dexvlg_core.hand.joints import JOINT_NAMES, joint_index
 from dexvlg_core.hand.model import HandModel
 from dexvlg_data.objects.part_geometry import DISK, L_SHAPED, LID, SHAFT, PartGeometry
-from dexvlg_data.synth.closing import CHAINS, close_fingers, open_fingers
+from dexvlg_data.synth.closing import FINGERS, close_fingers, open_fingers
 from dexvlg_data.synth.config import STYLES, InitConfig
 from dexvlg_data.synth.context import SynthObject
-
-FINGERS: tuple[str, ...] = tuple(CHAINS)
 
 # Hand-crafted pre-shapes (real joint names without the "rh_" prefix; others 0), before the fingers of the style
 # are closed onto the part (closing.close_fingers). Wrap: fingers nearly straight, the thumb half swung in front

@@ -19,8 +19,8 @@ import torch
 from dexvlg_core.grasp import Grasp
 from dexvlg_core.rotations import matrix_to_rot6d, rot6d_to_matrix
 from dexvlg_data.objects.part_object import PartObject
-from dexvlg_data.synth.alignment import FINGERS, lift_fingers, misaligned_fingers
-from dexvlg_data.synth.closing import approach_until_contact, close_fingers
+from dexvlg_data.synth.alignment import lift_fingers, misaligned_fingers
+from dexvlg_data.synth.closing import FINGERS, approach_until_contact, close_fingers
 from dexvlg_data.synth.config import STYLES, SynthConfig
 from dexvlg_data.synth.context import SynthObject, hand_model, prepare_object
 from dexvlg_data.synth.energy import GraspEnergy
