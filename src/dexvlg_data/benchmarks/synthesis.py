@@ -105,7 +105,12 @@ def per_split(records: list[dict], objects: list[ObjectRef]) -> dict:
 
 
 def picture(root: Path, objects: list[ObjectRef], config: SynthConfig, out: Path, count: int = 8) -> None:
-    """A grid of validated grasps, one per object where there is one, hand on the object, parts coloured."""
+    """A grid of validated grasps, one per object where there is one, hand on the object, parts coloured.
+
+    Each grasp is framed closely (the camera looks at the palm's contact area from 30 cm, beyond the fingertips)
+    from two sides, so that the fingers on the part can be seen; the title names object, part, style and
+    contact fingers.
+    """
     import matplotlib
 
     matplotlib.use("Agg")
@@ -129,16 +134,13 @@ def picture(root: Path, objects: list[ObjectRef], config: SynthConfig, out: Path
         return
     cols = min(4, len(chosen))
     rows = (len(chosen) + cols - 1) // cols
-    fig, axes = plt.subplots(rows, cols, figsize=(4 * cols, 4 * rows), squeeze=False)
+    fig, axes = plt.subplots(rows, 2 * cols, figsize=(4 * cols, 2.3 * rows), squeeze=False)
     for ax in axes.flat:
         ax.axis("off")
-    for ax, (obj, grasp) in zip(axes.flat, chosen, strict=False):
+    for k, (obj, grasp) in enumerate(chosen):
         target = prepare_object(obj.load(), config)
-        mesh = target.obj.mesh
-        tree = cKDTree(mesh.triangles_center)
-        distance = 2.5 * float(np.linalg.norm(mesh.extents))
-        scene = build_scene(target.sim, options=SceneOptions(camera_distance=max(0.35, distance),
-                                                             camera_azimuth_deg=200.0))
+        tree = cKDTree(target.obj.mesh.triangles_center)
+        scene = build_scene(target.sim, options=SceneOptions(camera=False))
         for g in range(scene.model.ngeom):  # show the convex pieces, each coloured by the part of its nearest face
             name = scene.model.geom(g).name
             if name == "object_visual":
@@ -152,9 +154,25 @@ def picture(root: Path, objects: list[ObjectRef], config: SynthConfig, out: Path
                 scene.model.geom_matid[g] = -1  # a material's colour would override the geom's
         scene.set_hand(transform(grasp.rotation, grasp.position), grasp.joints)
         mujoco.mj_forward(scene.model, scene.data)
-        rgb, *_ = scene.render(scene.options.intrinsics.scaled(0.5))
-        ax.imshow(rgb)
-        ax.set_title(f"{target.category}: {grasp.part}, {grasp.style}\n{', '.join(grasp.contact_fingers)}", fontsize=8)
+        palm = grasp.position + grasp.rotation @ np.array([0.0, -0.03, 0.07])  # in front of the palm
+        renderer = mujoco.Renderer(scene.model, 240, 240)
+        # From beyond the fingertips (+z), on the palm's side (-y), once from each side (+-x): the forearm, which
+        # runs back along -z, stays out of the picture.
+        for side, across in enumerate((0.7, -0.7)):
+            eye = grasp.rotation @ np.array([across, -0.5, 1.0])
+            forward = -eye / np.linalg.norm(eye)
+            camera = mujoco.MjvCamera()
+            camera.lookat[:] = palm
+            camera.distance = 0.3
+            camera.azimuth = float(np.degrees(np.arctan2(forward[1], forward[0])))
+            camera.elevation = float(np.degrees(np.arcsin(np.clip(forward[2], -1.0, 1.0))))
+            renderer.update_scene(scene.data, camera)
+            ax = axes.flat[2 * k + side]
+            ax.imshow(renderer.render())
+            if side == 0:
+                ax.set_title(f"{target.category}: {grasp.part}, {grasp.style}; {', '.join(grasp.contact_fingers)}",
+                             fontsize=7, loc="left")
+        renderer.close()
     fig.tight_layout()
     fig.savefig(out, dpi=100)
     plt.close(fig)

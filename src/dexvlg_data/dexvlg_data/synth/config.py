@@ -87,6 +87,9 @@ class EnergyConfig:
     fc_min_force: float = 0.2  # LP force bounds: every contact pushes with [fc_min_force, 1]
     fc_stable: float = 0.15  # LP residual (L1 of the net wrench) below this: the pose is stable -> rescaled form
     fc_lp: bool = True  # False: plain DFC always (the DexGraspNet baseline)
+    # Optimizer steps solve the LP every fc_lp_every-th step and reuse its forces and residual in between (the
+    # pose moves little per step; the LP was a fifth of a step). Evaluations without gradients always solve.
+    fc_lp_every: int = 1
     # Contacts push within friction cones of this coefficient (0: frictionless LP). Half the simulator's 0.6,
     # the margin grasp benchmarks leave when they score closure.
     fc_friction: float = 0.3

@@ -113,6 +113,20 @@ class GraspEnergy:
         self.other_tree = cKDTree(self.other_points.double().numpy()) if self.other_points.numel() else None
         self.centre = torch.as_tensor(target.centre, dtype=hand.dtype)
         self.weights = config.weights.as_dict()
+        self._lp_calls = 0  # optimizer steps seen, for EnergyConfig.fc_lp_every
+        self._lp_solution: tuple[torch.Tensor, torch.Tensor] | None = None
+
+    def _reusable_lp(self, batch: int) -> tuple[torch.Tensor, torch.Tensor] | None:
+        """The last optimizer step's LP solution while it may stand in for a new solve (fc_lp_every), else None.
+
+        Only steps with gradients (the optimizer's) count and reuse; an evaluation under no_grad always solves.
+        """
+        if not torch.is_grad_enabled():
+            return None
+        reuse = (self._lp_solution is not None and self._lp_calls % max(1, self.config.fc_lp_every) != 0
+                 and len(self._lp_solution[1]) == batch)
+        self._lp_calls += 1
+        return self._lp_solution if reuse else None
 
     def contacts(self, poses: LinkPoses) -> dict[str, torch.Tensor]:
         """Per finger group (B, G): the candidate nearest the object, its distance, both normals; and the
@@ -153,7 +167,10 @@ class GraspEnergy:
         fc = force_closure_energy(c["points"], c["object_normals"], self.centre,
                                   min_force=cfg.fc_min_force, stable=cfg.fc_stable,
                                   torque_length=cfg.torque_length, use_lp=cfg.fc_lp, friction=cfg.fc_friction,
-                                  edges=cfg.fc_edges, gate=gate, min_contacts=cfg.fc_min_contacts)
+                                  edges=cfg.fc_edges, gate=gate, min_contacts=cfg.fc_min_contacts,
+                                  solution=self._reusable_lp(len(q)))
+        if torch.is_grad_enabled() and fc.edge_forces is not None:
+            self._lp_solution = (fc.edge_forces, fc.residual)
         terms = {
             "fc": fc.energy,
             "barrier": barrier_energy(c["all_points"], self.other_points, cfg.barrier_distance, cfg.barrier_floor,

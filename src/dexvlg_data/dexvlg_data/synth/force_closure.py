@@ -155,17 +155,22 @@ class ForceClosure:
     stable: torch.Tensor  # (B,) bool
     forces: torch.Tensor  # (B, F)
     residual: torch.Tensor  # (B,)
+    edge_forces: torch.Tensor | None = None  # (B, F * edges) the LP solution (None for plain DFC)
 
 
 def force_closure_energy(points: torch.Tensor, normals: torch.Tensor, centre: torch.Tensor, *,
                          min_force: float = 0.2, stable: float = 0.15, torque_length: float = 0.05,
                          use_lp: bool = True, friction: float = 0.0, edges: int = 8,
-                         gate: torch.Tensor | None = None, min_contacts: int = 2) -> ForceClosure:
+                         gate: torch.Tensor | None = None, min_contacts: int = 2,
+                         solution: tuple[torch.Tensor, torch.Tensor] | None = None) -> ForceClosure:
     """LP-based force closure of contacts (B, F, 3) with outward object normals (B, F, 3) (module docstring).
 
     use_lp=False gives plain DFC for every grasp (the baseline). friction > 0: contacts push within linearized
     friction cones; gate (B, F) in (0, 1] scales each contact's force box, and a pose with fewer than
     ``min_contacts`` fully gated contacts is never stable. ``forces`` are the contacts' normal forces.
+    solution: (per-edge magnitudes, residual) of an earlier solve (ForceClosure.edge_forces, .residual) to use
+    instead of solving the LP again: an optimizer's pose moves little between steps, and the LP is a fifth of
+    a step.
     """
     w = wrench_matrix(points, normals, centre, torque_length)
     dfc = dfc_energy(w)
@@ -176,10 +181,10 @@ def force_closure_energy(points: torch.Tensor, normals: torch.Tensor, centre: to
         w_lp, per = cone_wrenches(points, normals, centre, friction, edges, torque_length), edges
     else:
         w_lp, per = w, 1
-    g, residual = solve_force_lp(w_lp, min_force, edges=per, gate=gate)
+    g, residual = solution if solution is not None else solve_force_lp(w_lp, min_force, edges=per, gate=gate)
     rescaled = torch.linalg.vector_norm((w_lp * g.unsqueeze(1)).sum(-1), dim=-1)
     is_stable = residual < stable
     if gate is not None:
         is_stable = is_stable & ((gate >= 1.0).sum(-1) >= min_contacts)
     forces = g.reshape(g.shape[0], -1, per).sum(-1)
-    return ForceClosure(torch.where(is_stable, rescaled, dfc), is_stable, forces, residual)
+    return ForceClosure(torch.where(is_stable, rescaled, dfc), is_stable, forces, residual, g)
