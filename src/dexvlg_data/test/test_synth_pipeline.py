@@ -118,3 +118,33 @@ def test_pinches_squeeze_by_displacement_and_wraps_by_curling(target):
             np.testing.assert_allclose(squeeze_step(energy, pos, rot, joints, PostureConfig(pinch_mode=None)), curl)
     with pytest.raises(ValueError):
         squeeze_step(energy, pos, rot, joints, PostureConfig(pinch_mode="shake"))
+
+
+def test_optimizer_steps_reuse_the_lp_solution_for_fc_lp_every_steps(target, batch):
+    """Between solves a step keeps the last LP residual even though the pose moved; without gradients the LP is
+    always solved afresh; the solution passed back in equals a fresh solve at the same pose."""
+    import torch
+
+    from dexvlg_data.synth.config import EnergyConfig
+    from dexvlg_data.synth.context import hand_model
+    from dexvlg_data.synth.energy import GraspEnergy
+
+    hand = hand_model(CONFIG.hand_surface_points, CONFIG.hand_sphere_spacing)
+    pos = torch.tensor(np.array([g.position for g in batch.grasps]), dtype=torch.float32)
+    rot = torch.tensor(np.array([g.rotation for g in batch.grasps]), dtype=torch.float32)
+    q = torch.tensor(np.array([g.joints for g in batch.grasps]), dtype=torch.float32)
+    moved = pos + torch.tensor([0.0, 0.004, 0.0])
+    fresh = GraspEnergy(hand, target, "box", "wrap", EnergyConfig(fc_lp_every=1))
+    reusing = GraspEnergy(hand, target, "box", "wrap", EnergyConfig(fc_lp_every=3))
+    residuals = [reusing(p, rot, q)["fc_residual"] for p in (pos, moved, moved, moved)]
+    at_moved = fresh(moved, rot, q)["fc_residual"]
+    assert not torch.allclose(residuals[0], at_moved)  # the pose change matters to the LP
+    torch.testing.assert_close(residuals[1], residuals[0])  # steps 2 and 3 reuse step 1's solve
+    torch.testing.assert_close(residuals[2], residuals[0])
+    torch.testing.assert_close(residuals[3], at_moved)  # step 4 solves again
+    with torch.no_grad():
+        torch.testing.assert_close(reusing(moved, rot, q)["fc_residual"], at_moved)
+    # Every step solving: identical to no reuse, step after step.
+    every = GraspEnergy(hand, target, "box", "wrap", EnergyConfig(fc_lp_every=1))
+    for p in (pos, moved):
+        torch.testing.assert_close(every(p, rot, q)["total"], fresh(p, rot, q)["total"])
