@@ -94,7 +94,7 @@ class EnergyConfig:
     fc_lp: bool = True  # False: plain DFC always (the DexGraspNet baseline)
     # Optimizer steps solve the LP every fc_lp_every-th step and reuse its forces and residual in between (the
     # pose moves little per step; the LP was a fifth of a step). Evaluations without gradients always solve.
-    # Six cases, 192 grasps: every 4th step validates the same grasps per unit as every step.
+    # Six cases, 192 grasps: every 4th step validates as many grasps in each unit as every step (68 in all).
     fc_lp_every: int = 4
     # Contacts push within friction cones of this coefficient (0: frictionless LP). Half the simulator's 0.6,
     # the margin grasp benchmarks leave when they score closure.
