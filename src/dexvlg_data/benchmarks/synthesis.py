@@ -7,7 +7,8 @@ Runs `dexvlg synth`'s driver twice over the same objects and unit seeds (so the 
 the LP-based force closure (the default) and once with plain DFC. Both runs are resumable dataset directories
 under --work (default data/bench/synthesis/{lp,dfc}); rerunning the command continues them. Reports
 - yield = validated / optimized, per split, style and part kind;
-- penetration and self-penetration (mm, the evaluator's) and Q1 (synth.quality, mu 0.1) of validated grasps;
+- penetration and self-penetration (mm, the evaluator's) and Q1 (synth.quality: mu 0.3, links within 5 mm) of
+  validated grasps;
 - six-direction success: validated / grasps that reached the disturbance test (passed the static checks);
 - validated grasps per core-hour and the share of optimization vs. simulation in the CPU time;
 - a picture of validated grasps on several objects (hand on the object, parts coloured).
