@@ -15,7 +15,7 @@ from dexvlg_core.hand.geometry import (
     visual_meshes,
 )
 from dexvlg_core.hand.joints import FINGERS, LINK_NAMES, joint_index, model_link_name, to_model
-from dexvlg_core.hand.model import HandModel
+from dexvlg_core.hand.model import HandModel, HandModelConfig
 
 
 @pytest.fixture(scope="module")
@@ -144,6 +144,30 @@ def test_self_collision_spheres_fill_the_collision_geoms(hand):
     assert np.all(sdf <= -radii.numpy() + 1e-7)  # every sphere inside its link's geoms (pk FK: ~1e-8 m)
     pairs = hand.geometry.sphere_pairs
     assert np.all(hand.geometry.spheres.link[pairs[:, 0]] != hand.geometry.spheres.link[pairs[:, 1]])
+
+
+@pytest.mark.parametrize("spacing", [None, 0.5])
+def test_self_penetration_broad_phase_keeps_every_overlapping_pair(hand, spacing):
+    """The cluster broad phase gives exactly the all-pairs overlaps, values and gradients, on the default
+    spheres and on synthesis's denser ones (spacing 0.5, with the forearm), for random and closed postures.
+    """
+    if spacing is not None:
+        geometry = HandGeometryConfig(sphere_spacing=spacing, include_forearm=True)
+        hand = HandModel(dtype=torch.float64, config=HandModelConfig(geometry=geometry))
+    q = hand.random_q(48, torch.Generator().manual_seed(11))
+    q[:16] = q[:16] * 0.3 + 0.7 * hand.upper  # fingers curled into the palm and onto each other
+    q.requires_grad_(True)
+    poses = hand.forward_kinematics(q)
+    centres, radii = hand.self_collision_spheres(poses)
+    pairs = torch.as_tensor(hand.geometry.sphere_pairs)
+    i, j = pairs[:, 0], pairs[:, 1]
+    every = torch.relu(radii[i] + radii[j] - torch.linalg.vector_norm(centres[:, i] - centres[:, j], dim=-1))
+    fast = hand.self_penetration(poses)
+    assert fast.shape == every.shape and (every > 0).sum() > 100
+    torch.testing.assert_close(fast.sort(dim=-1).values, every.sort(dim=-1).values, rtol=0, atol=0)
+    (grad_every,) = torch.autograd.grad(every.sum(), q, retain_graph=True)
+    (grad_fast,) = torch.autograd.grad(fast.sum(), q)
+    torch.testing.assert_close(grad_fast, grad_every)
 
 
 def test_self_penetration_open_hand_vs_crossed_fingers(hand):

@@ -149,6 +149,25 @@ def test_barrier_nearest_sample_by_tree_matches_all_pairs_value_and_gradient():
     torch.testing.assert_close(barrier_energy(points, other, tree=tree), barrier_energy(points, other))
 
 
+def test_weighted_barrier_searches_only_weighted_points_with_the_same_value_and_gradient():
+    from scipy.spatial import cKDTree
+
+    rng = np.random.default_rng(4)
+    other = torch.tensor(rng.normal(0.0, 0.02, (300, 3)))
+    points = torch.tensor(rng.normal(0.0, 0.02, (5, 80, 3)), requires_grad=True)
+    weights = torch.tensor((rng.random((5, 80)) < 0.2) * rng.random((5, 80)))
+    weights[3] = 0.0  # a hand with no weighted point at all
+    tree = cKDTree(other.numpy())
+    dense = (-torch.log(torch.clamp(torch.cdist(points, other.expand(5, -1, -1)).min(dim=-1).values / 0.02,
+                                    1e-3, 1.0)) * weights).sum(-1)
+    (grad_dense,) = torch.autograd.grad(dense.sum(), points)
+    sparse = barrier_energy(points, other, 0.02, 1e-3, weights, tree)
+    (grad_sparse,) = torch.autograd.grad(sparse.sum(), points)
+    torch.testing.assert_close(sparse, dense)
+    torch.testing.assert_close(grad_sparse, grad_dense)
+    assert sparse[3] == 0.0 and dense[0] > 0.0
+
+
 def test_friction_cone_lp_matches_scipy_with_gated_contacts():
     from dexvlg_data.synth.force_closure import cone_wrenches
 

@@ -80,3 +80,17 @@ def test_convex_union_inside_test_and_distance():
     distance, _ = sdf(torch.tensor([[0.025, 0.025, 0.0], [0.0, 0.0, 0.0]]))
     assert distance[0].item() == pytest.approx(0.015, abs=1e-3)  # to the nearer arm
     assert distance[1].item() == pytest.approx(-0.01, abs=1e-3)
+
+
+def test_distance_alone_equals_the_distance_of_a_full_query_value_and_gradient(box_grid):
+    rng = np.random.default_rng(5)
+    points = torch.tensor(rng.normal(0.0, 0.06, (7, 40, 3)), dtype=torch.float32)  # inside, near and beyond
+    points[0, 0] = torch.tensor([0.5, -0.3, 0.2])
+    full_points, alone_points = points.clone().requires_grad_(True), points.clone().requires_grad_(True)
+    full = box_grid(full_points)[0]
+    alone = box_grid.distance(alone_points)
+    assert alone.shape == (7, 40)
+    torch.testing.assert_close(alone, full)
+    full.sum().backward()
+    alone.sum().backward()
+    torch.testing.assert_close(alone_points.grad, full_points.grad)

@@ -140,7 +140,7 @@ class HandModel:
         self._spheres = _Points(g.spheres, self.device, dtype)
         self._tips = _Points(g.fingertips, self.device, dtype)
         self.sphere_radii = torch.as_tensor(g.sphere_radii, device=self.device, dtype=dtype)
-        self._pairs = torch.as_tensor(g.sphere_pairs, device=self.device, dtype=torch.long)
+        self._init_sphere_clusters(g)
         self.front_links: tuple[str, ...] = g.front_links
         self._front = _Points(
             # directions only: the points are unused placeholders at the link origins
@@ -219,12 +219,69 @@ class HandModel:
     def sphere_link(self) -> torch.Tensor:
         return self._spheres.link
 
+    def _init_sphere_clusters(self, g: HandGeometry, cluster_size: int = 12) -> None:
+        """Bounding spheres of small clusters of collision spheres (each within one link), and the sphere pairs
+        grouped by cluster pair.
+
+        Broad phase of self_penetration: two clusters whose bounding spheres are apart cannot overlap, so their
+        sphere pairs (most of the ~22,000) are skipped; the result is the same, values and gradients. Links
+        with many spheres (the palm: ~150) are split by halving along their widest axis, so that a finger
+        near one corner of the palm does not test the whole palm.
+        """
+        centres, links = np.asarray(g.spheres.points), np.asarray(g.spheres.link)
+        radii = np.asarray(g.sphere_radii)
+
+        def split(members: np.ndarray) -> list[np.ndarray]:
+            if len(members) <= cluster_size:
+                return [members]
+            local = centres[members]
+            axis = int(np.argmax(local.max(axis=0) - local.min(axis=0)))
+            order = members[np.argsort(local[:, axis], kind="stable")]
+            half = len(order) // 2
+            return split(order[:half]) + split(order[half:])
+
+        cluster_of = np.empty(len(links), dtype=np.int64)
+        bound_link, bound_centre, bound_radius = [], [], []
+        for link in np.unique(links):
+            for members in split(np.flatnonzero(links == link)):
+                cluster_of[members] = len(bound_link)
+                centre = centres[members].mean(axis=0)
+                bound_link.append(int(link))
+                bound_centre.append(centre)
+                bound_radius.append(float((np.linalg.norm(centres[members] - centre, axis=1) + radii[members]).max()))
+        pairs = np.asarray(g.sphere_pairs)
+        pair_clusters = np.sort(np.stack([cluster_of[pairs[:, 0]], cluster_of[pairs[:, 1]]], axis=1), axis=1)
+        cluster_pairs, group = np.unique(pair_clusters, axis=0, return_inverse=True)
+        order = np.argsort(group.ravel(), kind="stable")
+        self._pairs = torch.as_tensor(pairs[order], device=self.device, dtype=torch.long)
+        self._pair_group = torch.as_tensor(group.ravel()[order], device=self.device, dtype=torch.long)
+        self._bound_link = torch.as_tensor(bound_link, device=self.device, dtype=torch.long)
+        self._bound_centre = torch.as_tensor(np.array(bound_centre), device=self.device, dtype=self.dtype)
+        self._bound_radius = torch.as_tensor(bound_radius, device=self.device, dtype=self.dtype)
+        self._bound_pairs = torch.as_tensor(cluster_pairs, device=self.device, dtype=torch.long)
+
+    @property
+    def sphere_pairs(self) -> torch.Tensor:
+        """(P, 2) sphere indices of the pairs self_penetration reports, in its column order."""
+        return self._pairs
+
     def self_penetration(self, poses: LinkPoses) -> torch.Tensor:
-        """Per-pair sphere overlap (B, P) in metres over the pairs that may collide (0 where apart)."""
+        """Per-pair sphere overlap (B, P) in metres over the pairs that may collide (0 where apart); columns in
+        ``sphere_pairs`` order.
+        """
         centres, radii = self.self_collision_spheres(poses)
-        i, j = self._pairs[:, 0], self._pairs[:, 1]
-        gap = torch.linalg.vector_norm(centres[:, i] - centres[:, j], dim=-1) - radii[i] - radii[j]
-        return torch.relu(-gap)
+        with torch.no_grad():  # broad phase: sphere pairs of clusters whose bounds touch in some hand of the batch
+            bounds = (poses.rot[:, self._bound_link] @ self._bound_centre.unsqueeze(-1)).squeeze(-1)
+            bounds = bounds + poses.pos[:, self._bound_link]
+            a, b = self._bound_pairs[:, 0], self._bound_pairs[:, 1]
+            gap = torch.linalg.vector_norm(bounds[:, a] - bounds[:, b], dim=-1)
+            near = (gap < self._bound_radius[a] + self._bound_radius[b]).any(dim=0)
+            keep = near[self._pair_group].nonzero().squeeze(-1)
+        i, j = self._pairs[keep, 0], self._pairs[keep, 1]
+        overlap = torch.relu(radii[i] + radii[j] - torch.linalg.vector_norm(centres[:, i] - centres[:, j], dim=-1))
+        out = centres.new_zeros(centres.shape[0], len(self._pairs))
+        out[:, keep] = overlap
+        return out
 
     def fingertips(self, poses: LinkPoses) -> torch.Tensor:
         """Fingertip sites (B, 5, 3) in FINGERS order (FF, MF, RF, LF, TH)."""

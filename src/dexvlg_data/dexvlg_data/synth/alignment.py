@@ -42,7 +42,7 @@ def misaligned_fingers(hand: HandModel, target: SynthObject, part: str, root_pos
         poses = hand.forward_kinematics(torch.as_tensor(joints, dtype=dtype), torch.as_tensor(root_pos, dtype=dtype),
                                         torch.as_tensor(root_rot, dtype=dtype))
         points, _ = hand.surface_points(poses)
-        distance = target.sdf(points)[0].double().numpy()
+        distance = target.sdf.distance(points).double().numpy()
     points = points.double().numpy()
     links = hand.surface_link.numpy()
     index = target.obj.part_index(part)
@@ -90,7 +90,7 @@ def lift_fingers(hand: HandModel, target: SynthObject, root_pos: np.ndarray, roo
             trial[:, columns] = start + s[:, None] * (open_ - start)
             poses = hand.forward_kinematics(trial, pos[rows], rot[rows])
             points, _ = hand.surface_points(poses)
-            return target.sdf(points[:, mine])[0].min(dim=-1).values > clearance
+            return target.sdf.distance(points[:, mine]).min(dim=-1).values > clearance
 
         lo, hi = torch.zeros(len(rows), dtype=dtype), torch.ones(len(rows), dtype=dtype)
         for _ in range(iterations):  # invariant: hi clears (or is fully open), lo does not

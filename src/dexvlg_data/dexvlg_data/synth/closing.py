@@ -46,7 +46,7 @@ def _clearance(hand: HandModel, sdf: ObjectSDF, poses: LinkPoses, mask: torch.Te
     centres, radii = hand.self_collision_spheres(poses)
     if mask is not None:
         centres, radii = centres[:, mask], radii[mask]
-    return (sdf(centres)[0] - radii).min(dim=-1).values
+    return (sdf.distance(centres) - radii).min(dim=-1).values
 
 
 @torch.no_grad()

@@ -78,8 +78,13 @@ def barrier_energy(points: torch.Tensor, other_points: torch.Tensor, distance: f
     """
     if other_points.numel() == 0:
         return points.new_zeros(points.shape[0])
-    value = -torch.log(torch.clamp(nearest_other(points, other_points, tree) / distance, floor, 1.0))
-    return (value if weights is None else value * weights).sum(-1)
+    if weights is None:
+        return -torch.log(torch.clamp(nearest_other(points, other_points, tree) / distance, floor, 1.0)).sum(-1)
+    # Only weighted points count: search neighbours for those alone (few hand points touch the object).
+    hand, point = weights.nonzero(as_tuple=True)
+    near = nearest_other(points[hand, point].unsqueeze(0), other_points, tree)[0]
+    value = -torch.log(torch.clamp(near / distance, floor, 1.0)) * weights[hand, point]
+    return points.new_zeros(points.shape[0]).index_add(0, hand, value)
 
 
 def fingertip_distance_energy(distance: torch.Tensor) -> torch.Tensor:
@@ -141,7 +146,7 @@ class GraspEnergy:
         take = index.unsqueeze(-1).expand(-1, -1, 3)
         palm_centre = points[:, self.group_of == self.palm].mean(dim=1)  # (B, 3)
         return {
-            "palm_distance": self.target.sdf(palm_centre)[0],
+            "palm_distance": self.target.sdf.distance(palm_centre),
             "points": points.gather(1, take),
             "distance": distance.gather(1, index),
             "object_normals": object_normals.gather(1, take),
@@ -156,7 +161,7 @@ class GraspEnergy:
         c = self.contacts(poses)
         fingers = torch.tensor(self.fingers)
         surface, _ = hand.surface_points(poses)
-        surface_distance = self.target.sdf(surface)[0]
+        surface_distance = self.target.sdf.distance(surface)
         centres, radii = hand.self_collision_spheres(poses)
         # Part alignment: any hand point touching the object must not be near another part either.
         stride = cfg.barrier_surface_stride
@@ -179,7 +184,7 @@ class GraspEnergy:
                              cfg.barrier_floor, touching, self.other_tree),
             "fingertip": fingertip_distance_energy(c["distance"][:, fingers]),
             "palm": palm_distance_energy(c["palm_distance"], cfg.palm_target),
-            "penetration": penetration_energy(surface_distance, self.target.sdf(centres)[0], radii,
+            "penetration": penetration_energy(surface_distance, self.target.sdf.distance(centres), radii,
                                               cfg.penetration_margin),
             "self_penetration": self_penetration_energy(hand.self_penetration(poses)),
             "joint_limits": joint_limit_energy(q, hand.lower, hand.upper),

@@ -168,7 +168,7 @@ def initial_poses(target: SynthObject, part: str, style: str, batch: int, rng: n
 
     # The grasp point may lie inside the collision shape (hulls over-fill): retreat from where it comes out.
     with torch.no_grad():
-        depth = torch.clamp(-target.sdf(torch.as_tensor(points, dtype=target.sdf.dtype))[0], min=0.0)
+        depth = torch.clamp(-target.sdf.distance(torch.as_tensor(points, dtype=target.sdf.dtype)), min=0.0)
     retreat = rng.uniform(*config.palm_distance, size=batch) + depth.double().numpy()
     lo, hi = PALM_ANCHOR_SHIFT[style]
     anchor = palm_centre(hand)[None] + np.outer(rng.uniform(lo, hi, size=batch), [0.0, 0.0, 1.0])

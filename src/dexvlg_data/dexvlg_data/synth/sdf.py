@@ -162,6 +162,7 @@ class ObjectSDF:
         # grid_sample wants (N, C, D, H, W) with the last point coordinate indexing W: store (z, y, x).
         stacked = np.concatenate([values[None], np.moveaxis(normals, -1, 0)], axis=0).transpose(0, 3, 2, 1)
         self._grid = torch.as_tensor(np.ascontiguousarray(stacked), dtype=dtype, device=self.device)[None]
+        self._values = self._grid[:, :1].contiguous()  # the distance channel alone, for distance()
         self.lower = torch.as_tensor(lower, dtype=dtype, device=self.device)
         self.upper = self.lower + cell * (torch.as_tensor(self.shape, dtype=dtype, device=self.device) - 1)
 
@@ -223,15 +224,25 @@ class ObjectSDF:
         info = GridInfo(grid_shape, cell, int(band.sum()), time.perf_counter() - start)
         return cls(values.reshape(grid_shape), normals.reshape(*grid_shape, 3), lower, cell, device, dtype, info)
 
-    def __call__(self, points: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Signed distance (...) and unit outward normal (..., 3) at points (..., 3); differentiable in points."""
-        lead = points.shape[:-1]
+    def _sample(self, grid: torch.Tensor, points: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Channels of ``grid`` (C, N) at points (..., 3) clamped into the grid, and the distance (N,) from
+        each point to where it was clamped.
+        """
         flat = points.reshape(-1, 3)
         inside = torch.maximum(torch.minimum(flat, self.upper), self.lower)
         coords = (inside - self.lower) / (self.upper - self.lower) * 2.0 - 1.0
         sampled = torch.nn.functional.grid_sample(
-            self._grid, coords.view(1, 1, 1, -1, 3), mode="bilinear", padding_mode="border", align_corners=True
-        ).view(4, -1)
-        distance = sampled[0] + torch.linalg.vector_norm(flat - inside, dim=-1)
+            grid, coords.view(1, 1, 1, -1, 3), mode="bilinear", padding_mode="border", align_corners=True
+        ).view(grid.shape[1], -1)
+        return sampled, torch.linalg.vector_norm(flat - inside, dim=-1)
+
+    def __call__(self, points: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Signed distance (...) and unit outward normal (..., 3) at points (..., 3); differentiable in points."""
+        sampled, outside = self._sample(self._grid, points)
         normal = torch.nn.functional.normalize(sampled[1:].T, dim=-1)
-        return distance.view(lead), normal.view(*lead, 3)
+        return (sampled[0] + outside).view(points.shape[:-1]), normal.view(*points.shape[:-1], 3)
+
+    def distance(self, points: torch.Tensor) -> torch.Tensor:
+        """Signed distance (...) at points (..., 3), as ``self(points)[0]`` without the normals (cheaper)."""
+        sampled, outside = self._sample(self._values, points)
+        return (sampled[0] + outside).view(points.shape[:-1])
