@@ -9,6 +9,7 @@ from dexvlg_core.hand.joints import joint_index
 from dexvlg_core.rotations import transform
 from dexvlg_core.sim import examples
 from dexvlg_core.sim.checks import (
+    TriangleIndex,
     contacts,
     hand_object_penetration,
     nearest_distance,
@@ -132,4 +133,23 @@ def test_point_triangle_distance_matches_trimesh():
     assert np.allclose(fast, expected, atol=1e-9)
     for subset in (points[:40], points[rng.random(300) < 0.2] * 0.3, points + 0.2):
         _, naive, _ = trimesh.proximity.closest_point_naive(sphere, subset)
+        assert nearest_distance(subset, triangles) == pytest.approx(naive.min(), abs=1e-9)
+
+
+def test_split_triangle_index_keeps_distances_exact_and_bounds_the_radius():
+    """Long slivers (a coarse cylinder's sides) are split into small triangles; distances stay exact."""
+    rng = np.random.default_rng(1)
+    cylinder = trimesh.creation.cylinder(radius=0.03, height=0.25, sections=12)
+    triangles = cylinder.vertices[cylinder.faces]
+    index = TriangleIndex.build(triangles, max_radius=0.005)
+    assert index.radii.max() <= 0.005 and len(index.triangles) > 10 * len(triangles)
+    assert np.isclose(np.linalg.norm(np.cross(index.triangles[:, 1] - index.triangles[:, 0],
+                                              index.triangles[:, 2] - index.triangles[:, 0]), axis=1).sum(),
+                      2 * cylinder.area)  # the same surface (cross-product norms are twice the areas)
+    points = rng.normal(size=(400, 3)) * (0.04, 0.04, 0.1)
+    _, naive, _ = trimesh.proximity.closest_point_naive(cylinder, points)
+    assert np.allclose(point_triangles_distance(points, index.triangles), naive, atol=1e-9)
+    for subset in (points[:25], points[rng.random(400) < 0.1] * 0.2, points + 0.3):
+        _, naive, _ = trimesh.proximity.closest_point_naive(cylinder, subset)
+        assert nearest_distance(subset, index) == pytest.approx(naive.min(), abs=1e-9)
         assert nearest_distance(subset, triangles) == pytest.approx(naive.min(), abs=1e-9)

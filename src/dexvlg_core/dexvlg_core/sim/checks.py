@@ -13,6 +13,7 @@ after which MuJoCo would silently reset the state).
 from __future__ import annotations
 
 import math
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -177,10 +178,36 @@ def contacts(scene: Scene, threshold: float | None = None) -> ContactCheck:
 
 
 # ---------------------------------------------------------------------------------------------- parts
-def _centroid_tree(triangles: np.ndarray) -> tuple[cKDTree, np.ndarray, np.ndarray]:
-    centroids = triangles.mean(axis=1)
-    radii = np.linalg.norm(triangles - centroids[:, None], axis=2).max(axis=1)
-    return cKDTree(centroids), centroids, radii
+@dataclass(frozen=True, eq=False)
+class TriangleIndex:
+    """Triangles with a k-d tree over their centroids and each one's bounding radius, for exact distances.
+
+    dist(p, T) >= |p - centroid(T)| - radius(T), so the largest radius bounds how far the tree must search.
+    ``build`` splits triangles wider than ``max_radius`` into four (edge midpoints) until none is: the same
+    surface, so distances stay exact, but a few long slivers (a pan's bottom, a bottle's neck) no longer make
+    every search return every triangle.
+    """
+
+    triangles: np.ndarray  # (F, 3, 3)
+    tree: cKDTree
+    centroids: np.ndarray
+    radii: np.ndarray
+
+    @classmethod
+    def build(cls, triangles: np.ndarray, max_radius: float | None = None, max_levels: int = 8) -> TriangleIndex:
+        triangles = np.asarray(triangles, dtype=np.float64).reshape(-1, 3, 3)
+        for _ in range(max_levels if max_radius is not None else 0):
+            radii = np.linalg.norm(triangles - triangles.mean(axis=1, keepdims=True), axis=2).max(axis=1)
+            wide = radii > max_radius
+            if not wide.any():
+                break
+            a, b, c = (triangles[wide, i] for i in range(3))
+            ab, bc, ca = 0.5 * (a + b), 0.5 * (b + c), 0.5 * (c + a)
+            split = np.stack([np.stack(t, axis=1) for t in ((a, ab, ca), (ab, b, bc), (ca, bc, c), (ab, bc, ca))])
+            triangles = np.concatenate([triangles[~wide], split.reshape(-1, 3, 3)])
+        centroids = triangles.mean(axis=1)
+        radii = np.linalg.norm(triangles - centroids[:, None], axis=2).max(axis=1)
+        return cls(triangles, cKDTree(centroids), centroids, radii)
 
 
 def _exact(points: np.ndarray, triangles: np.ndarray, point_idx: np.ndarray, tri_idx: np.ndarray) -> np.ndarray:
@@ -216,7 +243,8 @@ def point_triangles_distance(points: np.ndarray, triangles: np.ndarray) -> np.nd
     n, f = len(points), len(triangles)
     if f == 0:
         return np.full(n, np.inf)
-    tree, centroids, radii = _centroid_tree(triangles)
+    index = TriangleIndex.build(triangles)
+    tree, centroids, radii = index.tree, index.centroids, index.radii
     k = min(8, f)
     near = tree.query(points, k=k)[1].reshape(n, k)
     upper = _exact(points, triangles, np.repeat(np.arange(n), k), near.ravel()).reshape(n, k).min(axis=1)
@@ -226,23 +254,46 @@ def point_triangles_distance(points: np.ndarray, triangles: np.ndarray) -> np.nd
     return out
 
 
-def nearest_distance(points: np.ndarray, triangles: np.ndarray) -> float:
+def nearest_distance(points: np.ndarray, triangles: np.ndarray | TriangleIndex) -> float:
     """Smallest distance from any of the points to the triangles (min of point_triangles_distance), pruned
     further: points that cannot beat the best upper bound found so far are dropped before the exact pass.
+    ``triangles``: (F, 3, 3) corners, or a TriangleIndex of them built once for many queries.
     """
     points = np.asarray(points, dtype=np.float64).reshape(-1, 3)
+    index = triangles if isinstance(triangles, TriangleIndex) else TriangleIndex.build(triangles)
+    triangles = index.triangles
     if len(triangles) == 0 or len(points) == 0:
         return float("inf")
-    tree, centroids, radii = _centroid_tree(triangles)
+    tree, centroids, radii = index.tree, index.centroids, index.radii
     k = min(4, len(triangles))
     gap, near = tree.query(points, k=k)
     gap, near = gap.reshape(len(points), k), near.reshape(len(points), k)
-    best = float(_exact(points, triangles, np.repeat(np.arange(len(points)), k), near.ravel()).min())
+    # An upper bound from the few points nearest to a centroid (any exact distance is one), then the rest.
+    first = np.argsort(gap[:, 0], kind="stable")[:8]
+    best = float(_exact(points, triangles, np.repeat(first, k), near[first].ravel()).min())
     keep = np.flatnonzero(gap[:, 0] - radii.max() <= best)  # the others are farther than `best` from all
     pts, tri = _candidates(points, tree, centroids, radii, keep, np.full(len(keep), best))
     if len(pts) == 0:
         return best
     return min(best, float(_exact(points, triangles, pts, tri).min()))
+
+
+# Part-distance indices per object (SimObject.key), most recent last: the evaluator judges many grasps of an
+# object in a row. Triangles are split to this bounding radius (m).
+_PART_INDEX_RADIUS = 0.005
+_PART_INDICES: OrderedDict[str, list[TriangleIndex]] = OrderedDict()
+
+
+def part_indices(obj) -> list[TriangleIndex]:
+    """TriangleIndex of each part of a SimObject (part_names order), cached for the last few objects."""
+    indices = _PART_INDICES.get(obj.key)
+    if indices is None:
+        indices = [TriangleIndex.build(tri, _PART_INDEX_RADIUS) for tri in obj.part_triangles()]
+        _PART_INDICES[obj.key] = indices
+        while len(_PART_INDICES) > 4:
+            _PART_INDICES.popitem(last=False)
+    _PART_INDICES.move_to_end(obj.key)
+    return indices
 
 
 @lru_cache(maxsize=2)
@@ -290,7 +341,7 @@ def part_alignment(scene: Scene, part: str, touching: ContactCheck) -> PartAlign
     # Everything in the object frame: the labels live there.
     obj_pose = scene.object_pose()
     link_distance: dict[str, tuple[float, float]] = {}
-    triangles = obj.part_triangles()
+    triangles = part_indices(obj)
     m, d = scene.model, scene.data
     for link_idx in np.unique(link_of):
         link = LINK_NAMES[link_idx]
