@@ -153,3 +153,6 @@ def test_split_triangle_index_keeps_distances_exact_and_bounds_the_radius():
         _, naive, _ = trimesh.proximity.closest_point_naive(cylinder, subset)
         assert nearest_distance(subset, index) == pytest.approx(naive.min(), abs=1e-9)
         assert nearest_distance(subset, triangles) == pytest.approx(naive.min(), abs=1e-9)
+    capped = TriangleIndex.build(triangles, max_radius=0.0005, max_triangles=2000)  # far too fine: it stops
+    assert len(triangles) < len(capped.triangles) <= 2000
+    assert nearest_distance(points[:25], capped) == pytest.approx(nearest_distance(points[:25], triangles), abs=1e-9)

@@ -26,6 +26,7 @@ from dexvlg_core.hand.geometry import HandGeometryConfig, build_geometry
 from dexvlg_core.hand.joints import FINGER_NAMES, LINK_NAMES, MODEL_PREFIX
 from dexvlg_core.rotations import transform
 from dexvlg_core.sim.config import SimConfig
+from dexvlg_core.sim.objects import SimObject
 from dexvlg_core.sim.scene import Scene, hand_reference_model
 from dexvlg_core.triangles import point_triangle_distance
 
@@ -194,12 +195,16 @@ class TriangleIndex:
     radii: np.ndarray
 
     @classmethod
-    def build(cls, triangles: np.ndarray, max_radius: float | None = None, max_levels: int = 8) -> TriangleIndex:
+    def build(cls, triangles: np.ndarray, max_radius: float | None = None, max_levels: int = 8,
+              max_triangles: int = 500_000) -> TriangleIndex:
+        """Index of (F, 3, 3) triangles, split to ``max_radius`` (None: as they are) while the count stays
+        within ``max_triangles`` (a huge mesh is then indexed coarser, still exactly).
+        """
         triangles = np.asarray(triangles, dtype=np.float64).reshape(-1, 3, 3)
         for _ in range(max_levels if max_radius is not None else 0):
             radii = np.linalg.norm(triangles - triangles.mean(axis=1, keepdims=True), axis=2).max(axis=1)
             wide = radii > max_radius
-            if not wide.any():
+            if not wide.any() or len(triangles) + 3 * int(wide.sum()) > max_triangles:
                 break
             a, b, c = (triangles[wide, i] for i in range(3))
             ab, bc, ca = 0.5 * (a + b), 0.5 * (b + c), 0.5 * (c + a)
@@ -284,7 +289,7 @@ _PART_INDEX_RADIUS = 0.005
 _PART_INDICES: OrderedDict[str, list[TriangleIndex]] = OrderedDict()
 
 
-def part_indices(obj) -> list[TriangleIndex]:
+def part_indices(obj: SimObject) -> list[TriangleIndex]:
     """TriangleIndex of each part of a SimObject (part_names order), cached for the last few objects."""
     indices = _PART_INDICES.get(obj.key)
     if indices is None:
