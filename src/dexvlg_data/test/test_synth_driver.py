@@ -85,6 +85,30 @@ def test_another_plan_is_refused_more_objects_are_not(reference, objects):
     assert json.loads((root / "plan.json").read_text())["objects"] == recorded
 
 
+def test_a_unit_stops_after_a_batch_that_validates_nothing(tmp_path):
+    bar = trimesh.creation.cylinder(radius=0.015, height=0.14, sections=24)  # a handle the hand holds
+    held = PartObject("bar-0", "bar", bar, np.zeros(len(bar.faces), dtype=np.int32), ("bar",),
+                      np.array([[200, 120, 40]]))
+    crate = trimesh.creation.box(extents=(0.4, 0.4, 0.4))  # flat faces wider than the hand: nothing holds it
+    unheld = PartObject("crate-0", "crate", crate, np.zeros(len(crate.faces), dtype=np.int32), ("side",),
+                        np.array([[90, 90, 200]]))
+    refs = tuple(ObjectRef(path=str(save_part_object(o, tmp_path / "objects" / o.object_id))) for o in (held, unheld))
+    config = SynthConfig(batch_size=2, sdf=CONFIG.sdf, optimizer=OptimizerConfig(iterations=30))
+    plan = SynthPlan(refs, config, batches=3, styles=("wrap", "pinch"), stop_when_empty=True)
+    assert plan.fingerprint() != SynthPlan(refs, config, batches=3, styles=("wrap", "pinch")).fingerprint()
+    run_plan(plan, tmp_path / "out", workers=0, progress=False)
+    records = {(r["object"], r["style"]): r for r in
+               (json.loads(p.read_text()) for p in (tmp_path / "out" / "units").glob("*/*.json"))}
+    for style in ("wrap", "pinch"):
+        crate = records[("crate-0", style)]  # one batch, then stop
+        assert crate["validated_per_batch"] == [0] and crate["optimized"] == 2
+    for record in records.values():
+        counts = record["validated_per_batch"]
+        assert 0 not in counts[:-1] and (len(counts) == 3 or counts[-1] == 0)
+        assert record["optimized"] == 2 * len(counts) and record["validated"] == sum(counts)
+    assert any(len(r["validated_per_batch"]) == 3 for r in records.values())  # the bar's units ran every batch
+
+
 def test_seeds_depend_on_the_unit_key_only(objects):
     a, b = Unit(objects[0], "box", "wrap"), Unit(objects[0], "box", "pinch")
     assert a.seed(0) == Unit(objects[0], "box", "wrap").seed(0)
@@ -137,6 +161,10 @@ def test_command_line(objects, tmp_path, capsys):
     printed = json.loads(capsys.readouterr().out)
     assert printed["units"] == 1 and printed["rejected"] == 1
     assert main(["synth", "--out", str(out), "--summary"]) == 0
+    stopping = tmp_path / "stopping"
+    assert main(["synth", "--meshes", str(folder), "--out", str(stopping), "--batch", "2", "--iterations", "5",
+                 "--batches", "3", "--stop-when-empty", "--styles", "pinch", "--workers", "0"]) == 0
+    assert json.loads((stopping / "plan.json").read_text())["stop_when_empty"] is True
     assert main(["synth", "--objects", "mug", "--out", str(out)]) == 2  # bad item: one-line error
     assert main(["synth", "--out", str(tmp_path / "none"), "--summary"]) == 2
 

@@ -45,7 +45,8 @@ def plan_from_args(args: argparse.Namespace) -> SynthPlan:
     styles = tuple(args.styles.split(","))
     if unknown := set(styles) - set(STYLES):
         raise ValueError(f"unknown styles {sorted(unknown)}; expected {STYLES}")
-    return SynthPlan(tuple(dict.fromkeys(objects)), config, args.batches, styles, name=args.name or "")
+    return SynthPlan(tuple(dict.fromkeys(objects)), config, args.batches, styles, name=args.name or "",
+                     stop_when_empty=args.stop_when_empty)
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -59,6 +60,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--meshes", help="directory of imported objects (dexvlg import-meshes output)")
     parser.add_argument("--batch", type=int, default=SynthConfig().batch_size, help="grasps per batch")
     parser.add_argument("--batches", type=int, default=1, help="batches per (object, part, style)")
+    parser.add_argument("--stop-when-empty", action="store_true",
+                        help="a (part, style) stops after a batch that validates nothing (SynthPlan.stop_when_empty)")
     parser.add_argument("--iterations", type=int, default=0, help="optimizer iterations (0: the config's)")
     parser.add_argument("--styles", default=",".join(STYLES))
     parser.add_argument("--workers", type=int, default=1, help="worker processes (0: in this process)")

@@ -34,7 +34,9 @@ from dexvlg_core.files import write_text_atomic
 from dexvlg_core.grasp_io import write_grasps
 from dexvlg_data.synth.config import STYLES, SynthConfig
 
-PLAN_VERSION = 1
+# Part of every plan's fingerprint: bump it whenever synthesis or validation code changes the grasps a unit gives,
+# so that a dataset directory made by older code is refused rather than continued with different grasps.
+PLAN_VERSION = 2
 MIN_PART_EXTENT = 0.01  # m: a part whose second-largest box side is below this is too small to grasp
 
 
@@ -74,14 +76,19 @@ class SynthPlan:
     batches: int = 1  # synthesize() batches per (object, part, style), seeds derived from the unit key
     styles: tuple[str, ...] = STYLES
     name: str = ""
+    # A unit stops after a batch that validates nothing: a part the hand cannot hold in that style (a lid under an
+    # arched handle, a wide kettle body) then costs one batch instead of ``batches``, and the compute goes to the
+    # units that yield. Deterministic like everything else: the decision follows from the batch's own grasps.
+    stop_when_empty: bool = False
 
     def to_json(self) -> dict:
-        return {"version": PLAN_VERSION, "name": self.name, "batches": self.batches, "styles": list(self.styles),
+        return {"version": PLAN_VERSION, "name": self.name, "batches": self.batches,
+                "stop_when_empty": self.stop_when_empty, "styles": list(self.styles),
                 "config": asdict(self.config), "objects": [asdict(o) for o in self.objects]}
 
     def fingerprint(self) -> str:
-        """Hash of what determines each unit's grasps: config, batches, styles. Not the object list, so that a
-        dataset can grow by more objects; not the name.
+        """Hash of what determines each unit's grasps: code version, config, batches, stop rule, styles. Not the
+        object list, so that a dataset can grow by more objects; not the name.
         """
         body = self.to_json()
         for key in ("name", "objects"):
@@ -192,7 +199,7 @@ def run_object(obj: ObjectRef, plan: SynthPlan, root: str) -> dict:
     for unit in object_units(obj, parts, plan.styles):
         if out.done(unit):
             continue
-        grasps, optimized, reasons, timing = [], 0, Counter(), defaultdict(float)
+        grasps, optimized, reasons, timing, per_batch = [], 0, Counter(), defaultdict(float), []
         for batch in range(plan.batches):
             t0 = time.process_time()  # CPU seconds of this process: core-hours, whatever else runs
             result = synthesize(target, unit.part, unit.style, plan.config, seed=unit.seed(batch))
@@ -203,10 +210,13 @@ def run_object(obj: ObjectRef, plan: SynthPlan, root: str) -> dict:
             optimized += len(checked)
             grasps += [v.grasp for v in checked if v.passed]
             reasons.update(failure_kind(v.result.reason) for v in checked if not v.passed)
+            per_batch.append(sum(v.passed for v in checked))
+            if plan.stop_when_empty and not per_batch[-1]:
+                break
         write_grasps(out.grasps(unit), grasps)  # first the data, then the mark that says it is complete
         record = {"object": obj.object_id, "category": target.category, "part": unit.part,
                   "kind": target.part(unit.part).kind, "style": unit.style, "optimized": optimized,
-                  "validated": len(grasps), "failures": dict(reasons), **timing,
+                  "validated": len(grasps), "validated_per_batch": per_batch, "failures": dict(reasons), **timing,
                   "penetration_mm": [g.scores.get("penetration_mm") for g in grasps],
                   "self_penetration_mm": [g.scores.get("self_penetration_mm") for g in grasps]}
         write_text_atomic(out.unit_meta(unit), json.dumps(record) + "\n")
