@@ -11,7 +11,10 @@ under --work (default data/bench/synthesis/{lp,dfc}); rerunning the command cont
   validated grasps;
 - six-direction success: validated / grasps that reached the disturbance test (passed the static checks);
 - validated grasps per core-hour and the share of optimization vs. simulation in the CPU time;
-- a picture of validated grasps on several objects (hand on the object, parts coloured).
+- a picture of validated grasps on several objects (hand on the object, parts coloured);
+- how far the shipped model's dataset (``make dataset``, data/grasps/<split>) has got: objects and validated
+  grasps per split against the goal of 1,000 training objects and 50,000 grasps (``--dataset-only`` updates just
+  that entry of an existing report).
 """
 
 from __future__ import annotations
@@ -179,6 +182,28 @@ def picture(root: Path, objects: list[ObjectRef], config: SynthConfig, out: Path
     plt.close(fig)
 
 
+DATASET_GOAL = {"train_objects": 1000, "train_validated": 50_000}
+
+
+def dataset_progress(root: Path) -> dict:
+    """Counts of the shipped model's grasp dataset (``make dataset``) so far, per split directory under root."""
+    splits = {}
+    for split in ("train", "heldout_instance", "heldout_category"):
+        if not (root / split / "plan.json").exists():
+            continue
+        summary = summarize(root / split)
+        cpu = summary["seconds"]["optimization_s"] + summary["seconds"]["validation_s"]
+        plan = json.loads((root / split / "plan.json").read_text())
+        splits[split] = {"objects_done": summary["objects"], "objects_planned": len(plan["objects"]),
+                         "objects_with_grasps": summary["objects_with_grasps"], "validated": summary["validated"],
+                         "optimized": summary["optimized"], "yield": summary["yield"],
+                         "per_style": summary["per_style"],
+                         "validated_per_core_hour": summary["validated"] / (cpu / 3600.0) if cpu else None}
+    train = splits.get("train", {})
+    return {"root": os.path.relpath(root, REPO_ROOT), "splits": splits, "goal": DATASET_GOAL,
+            "train_objects": train.get("objects_with_grasps", 0), "train_validated": train.get("validated", 0)}
+
+
 def lp_vs_dfc(report: dict, variants: dict) -> dict:
     """Yield and six-direction success of both force closures on the objects both ran (identical inits)."""
     if "dfc" not in variants:
@@ -205,7 +230,17 @@ def main() -> None:
     parser.add_argument("--q1-grasps", type=int, default=200, help="validated grasps to compute Q1 for")
     parser.add_argument("--work", default=str(REPO_ROOT / "data" / "bench" / "synthesis"))
     parser.add_argument("--out", default=str(REPO_ROOT / "results" / "synthesis.json"))
+    parser.add_argument("--dataset", default=str(REPO_ROOT / "data" / "grasps"), help="make dataset's output")
+    parser.add_argument("--dataset-only", action="store_true",
+                        help="only update the dataset counts in an existing --out (no benchmark run)")
     args = parser.parse_args()
+    if args.dataset_only:
+        out = Path(args.out)
+        report = json.loads(out.read_text())
+        report["dataset"] = dataset_progress(Path(args.dataset))
+        out.write_text(json.dumps(report, indent=1) + "\n")
+        print(json.dumps({k: v for k, v in report["dataset"].items() if k != "splits"}, indent=1))
+        return
 
     objects = bench_objects(args.per_category, args.categories)
     base = SynthConfig(batch_size=args.batch, optimizer=OptimizerConfig(iterations=args.iterations))
@@ -249,6 +284,7 @@ def main() -> None:
         "reference_wrap": {"penetration_mm": 1.75, "self_penetration_mm": 0.19, "q1": 0.085},
         "goals": {"yield": 0.30, "penetration_mm": 1.5, "self_penetration_mm": 0.2, "q1": 0.08},
     }
+    report["dataset"] = dataset_progress(Path(args.dataset))
     report["machine"] = {"cpu_count": os.cpu_count(), "python": platform.python_version(),
                          "load_average_1min": os.getloadavg()[0]}
     out = Path(args.out)
