@@ -11,6 +11,7 @@ from dexvlg_core.hand.geometry import (
     HandGeometryConfig,
     build_geometry,
     collision_primitives,
+    convex_planes,
     primitive_sdf,
     visual_meshes,
 )
@@ -188,3 +189,24 @@ def test_self_penetration_open_hand_vs_crossed_fingers(hand):
         frozenset((model.geom(c.geom1).name, model.geom(c.geom2).name)) for c in data.contact[: data.ncon]
     }
     assert frozenset(("robot0:C_ffproximal", "robot0:C_mfproximal")) in touching
+
+
+def test_convex_planes_give_the_forearm_hull_distance_and_a_subset_contains_it(hand):
+    import trimesh
+
+    box = trimesh.creation.box(extents=(0.02, 0.04, 0.06))
+    planes = convex_planes(box)
+    assert len(planes) == 6  # two triangles per face, one plane each
+    inside = np.array([[0.0, 0.0, 0.0], [0.009, 0.0, 0.0], [0.0, -0.015, 0.02]])
+    assert np.allclose((inside @ planes[:, :3].T - planes[:, 3]).max(axis=1), [-0.01, -0.001, -0.005])
+
+    (forearm,) = collision_primitives(hand.mj_model, ("rh_forearm",))
+    full, kept = convex_planes(forearm.mesh), convex_planes(forearm.mesh, 64)
+    assert len(kept) == 64 < len(full)
+    rng = np.random.default_rng(0)
+    lo, hi = forearm.mesh.bounds
+    points = rng.uniform(lo - 0.02, hi + 0.02, size=(20000, 3))
+    exact = (points @ full[:, :3].T - full[:, 3]).max(axis=1)
+    approx = (points @ kept[:, :3].T - kept[:, 3]).max(axis=1)
+    assert np.all(approx <= exact + 1e-9)  # fewer planes: a superset of the hull, never a smaller shape
+    assert np.all(approx[exact > 0.006] > 0)  # ... larger by only a few millimetres

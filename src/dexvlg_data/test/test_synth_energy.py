@@ -12,6 +12,7 @@ from dexvlg_data.synth.energy import (
     direction_energy,
     fingertip_distance_energy,
     hand_in_object_energy,
+    hull_penetration_energy,
     joint_limit_energy,
     palm_distance_energy,
     penetration_energy,
@@ -35,6 +36,32 @@ def test_penetration_zero_when_apart_positive_when_inside():
     assert total.item() == pytest.approx(0.007)
     # the margin keeps points just outside the surface from counting as free
     assert hand_in_object_energy(torch.tensor([[0.0005]]), margin=0.001).item() == pytest.approx(0.0005)
+
+
+def test_a_thin_rod_through_the_forearm_is_deep_in_its_hull_though_no_hand_sample_is():
+    from dexvlg_core.hand.joints import LINK_NAMES
+    from dexvlg_data.synth.context import forearm_planes
+
+    hand = hand_model()
+    planes = forearm_planes(hand)
+    poses = hand.forward_kinematics(torch.zeros(1, len(JOINT_NAMES)))
+    f = LINK_NAMES.index("rh_forearm")
+    # A 1 cm rod across the forearm's middle, along the forearm's x.
+    centre = poses.rot[0, f] @ torch.tensor([0.0, 0.01, 0.15]) + poses.pos[0, f]
+    axis = poses.rot[0, f] @ torch.tensor([1.0, 0.0, 0.0])
+    rod = centre + torch.linspace(-0.1, 0.1, 201)[:, None] * axis
+    local = (rod[None] - poses.pos[:, f, None]) @ poses.rot[:, f]
+    depth = -(local @ planes[:, :3].T - planes[:, 3]).amax(-1)
+    # The rod's middle is centimetres inside the hull, where no hand sample inside a 5 mm rod is deeper than 5 mm.
+    assert depth.max().item() > 0.04
+    assert hull_penetration_energy(local, planes).item() == pytest.approx(torch.relu(depth).sum().item())
+    # Gradient: moving the forearm off the rod lowers it; far away it is zero.
+    shift = torch.zeros(3, requires_grad=True)
+    moved = ((rod + shift)[None] - poses.pos[:, f, None]) @ poses.rot[:, f]
+    hull_penetration_energy(moved, planes).backward()
+    assert shift.grad.norm() > 0
+    far = ((rod + 1.0)[None] - poses.pos[:, f, None]) @ poses.rot[:, f]
+    assert hull_penetration_energy(far, planes).item() == 0.0
 
 
 def test_self_penetration_zero_for_open_hand_positive_for_crossed_fingers():

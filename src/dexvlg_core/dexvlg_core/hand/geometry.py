@@ -188,6 +188,23 @@ def collision_primitives(model: mujoco.MjModel, links: tuple[str, ...] = LINK_NA
     return out
 
 
+def convex_planes(mesh: trimesh.Trimesh, count: int | None = None) -> np.ndarray:
+    """(K, 4) face planes (unit outward normal n, offset d) of a mesh's convex hull, n . x <= d inside.
+
+    MuJoCo collides a mesh geom as its convex hull, so max_k(n_k . x - d_k) is the signed distance to the shape
+    the simulator sees: exact inside, a lower bound outside. ``count``: keep that many planes with normals
+    spread by farthest-point sampling; their intersection contains the hull, larger by the sagitta between
+    neighbouring kept normals (a few mm for 64 planes around the forearm), so a point inside the hull is inside
+    it too.
+    """
+    hull = mesh.convex_hull
+    offsets = np.einsum("ij,ij->i", hull.face_normals, hull.triangles[:, 0])
+    planes = np.unique(np.round(np.column_stack([hull.face_normals, offsets]), 9), axis=0)  # coplanar faces once
+    if count is not None and count < len(planes):
+        planes = planes[np.sort(farthest_point_indices(planes[:, :3], count))]
+    return planes
+
+
 def visual_meshes(model: mujoco.MjModel, links: tuple[str, ...] = LINK_NAMES) -> dict[str, trimesh.Trimesh]:
     """Visual STL mesh of each link in its link frame (links without one, e.g. rh_thbase, left out)."""
     meshes: dict[str, trimesh.Trimesh] = {}

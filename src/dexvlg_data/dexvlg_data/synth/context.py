@@ -15,7 +15,7 @@ import numpy as np
 import torch
 from scipy.spatial import cKDTree
 
-from dexvlg_core.hand.geometry import HandGeometryConfig
+from dexvlg_core.hand.geometry import HandGeometryConfig, collision_primitives, convex_planes
 from dexvlg_core.hand.model import HandModel, HandModelConfig
 from dexvlg_core.sim import DecompositionConfig, SimObject, load_object
 from dexvlg_data.objects.part_geometry import PartGeometry, analyze_parts, sample_faces
@@ -34,6 +34,18 @@ def hand_model(surface_points: int = SynthConfig.hand_surface_points,
     config = HandModelConfig(geometry=HandGeometryConfig(surface_points=surface_points, sphere_spacing=sphere_spacing,
                                                          include_forearm=True))
     return HandModel("cpu", dtype, config)
+
+
+@lru_cache(maxsize=4)
+def forearm_planes(hand: HandModel, count: int = 64) -> torch.Tensor:
+    """(K, 4) planes of the forearm's collision hull in the forearm's link frame (geometry.convex_planes).
+
+    The forearm is one big convex hull in the simulator: a thin handle or blade that pokes into it lies between
+    the hand's surface samples there (a point inside a 2 cm handle is never more than 1 cm deep), so the
+    object's samples are tested against these planes instead (energy.hull_penetration_energy).
+    """
+    (prim,) = collision_primitives(hand.mj_model, ("rh_forearm",))
+    return torch.as_tensor(convex_planes(prim.mesh, count), dtype=hand.dtype)
 
 
 @dataclass(eq=False)
@@ -63,6 +75,14 @@ class SynthObject:
             if geometry.name == name:
                 return geometry
         raise KeyError(f"{self.obj.object_id} has no analysed part {name!r}; parts: {[p.name for p in self.parts]}")
+
+    def samples(self, limit: int) -> torch.Tensor:
+        """At most ``limit`` surface samples (K, 3) of the whole object, evenly taken from the area-uniform set."""
+        key = ("all", limit)
+        if key not in self._cache:
+            index = np.linspace(0, len(self.surface_points) - 1, min(limit, len(self.surface_points)))
+            self._cache[key] = torch.as_tensor(self.surface_points[index.astype(np.int64)], dtype=self.sdf.dtype)
+        return self._cache[key]
 
     def points_of(self, part: str, other: bool = False, limit: int | None = None, reach: float = 0.15,
                   ) -> torch.Tensor:

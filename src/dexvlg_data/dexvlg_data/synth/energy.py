@@ -12,9 +12,10 @@ from __future__ import annotations
 import torch
 from scipy.spatial import cKDTree
 
+from dexvlg_core.hand.joints import LINK_NAMES
 from dexvlg_core.hand.model import HandModel, LinkPoses
 from dexvlg_data.synth.config import EnergyConfig
-from dexvlg_data.synth.context import SynthObject
+from dexvlg_data.synth.context import SynthObject, forearm_planes
 from dexvlg_data.synth.force_closure import force_closure_energy
 
 
@@ -38,6 +39,15 @@ def penetration_energy(hand_distance: torch.Tensor, centre_distance: torch.Tenso
                        margin: float = 0.0) -> torch.Tensor:
     """(B,) hand-object penetration: hand surface points inside the object plus collision-sphere overlap."""
     return hand_in_object_energy(hand_distance, margin) + sphere_penetration_energy(centre_distance, radii, margin)
+
+
+def hull_penetration_energy(points: torch.Tensor, planes: torch.Tensor, margin: float = 0.0) -> torch.Tensor:
+    """(B,) summed depth of points (B, M, 3) inside a convex hull given by planes (K, 4) in the points' frame.
+
+    Depth is -max_k(n_k . x - d_k), the exact distance to the hull's surface for a point inside it.
+    """
+    signed = (points @ planes[:, :3].T - planes[:, 3]).amax(dim=-1)
+    return torch.relu(margin - signed).sum(-1)
 
 
 def self_penetration_energy(overlap: torch.Tensor) -> torch.Tensor:
@@ -117,6 +127,9 @@ class GraspEnergy:
         self.other_points = target.points_of(part, other=True, limit=barrier_points)
         self.other_tree = cKDTree(self.other_points.double().numpy()) if self.other_points.numel() else None
         self.centre = torch.as_tensor(target.centre, dtype=hand.dtype)
+        self.forearm = LINK_NAMES.index("rh_forearm")
+        self.forearm_planes = forearm_planes(hand, config.forearm_planes) if config.forearm_samples else None
+        self.object_samples = target.samples(config.forearm_samples) if config.forearm_samples else None
         self.weights = config.weights.as_dict()
         self._lp_calls = 0  # optimizer steps seen, for EnergyConfig.fc_lp_every
         self._lp_solution: tuple[torch.Tensor, torch.Tensor] | None = None
@@ -176,6 +189,11 @@ class GraspEnergy:
                                   solution=self._reusable_lp(len(q)))
         if torch.is_grad_enabled() and fc.edge_forces is not None:
             self._lp_solution = (fc.edge_forces, fc.residual)
+        penetration = penetration_energy(surface_distance, self.target.sdf.distance(centres), radii,
+                                         cfg.penetration_margin)
+        if self.forearm_planes is not None:  # the object inside the forearm's hull (context.forearm_planes)
+            local = (self.object_samples - poses.pos[:, self.forearm, None]) @ poses.rot[:, self.forearm]
+            penetration = penetration + hull_penetration_energy(local, self.forearm_planes, cfg.penetration_margin)
         terms = {
             "fc": fc.energy,
             "barrier": barrier_energy(c["all_points"], self.other_points, cfg.barrier_distance, cfg.barrier_floor,
@@ -184,8 +202,7 @@ class GraspEnergy:
                              cfg.barrier_floor, touching, self.other_tree),
             "fingertip": fingertip_distance_energy(c["distance"][:, fingers]),
             "palm": palm_distance_energy(c["palm_distance"], cfg.palm_target),
-            "penetration": penetration_energy(surface_distance, self.target.sdf.distance(centres), radii,
-                                              cfg.penetration_margin),
+            "penetration": penetration,
             "self_penetration": self_penetration_energy(hand.self_penetration(poses)),
             "joint_limits": joint_limit_energy(q, hand.lower, hand.upper),
             "direction": direction_energy(c["hand_normals"], c["object_normals"].detach()),
