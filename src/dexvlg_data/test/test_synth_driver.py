@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -135,6 +136,40 @@ def test_killed_run_resumes_to_the_same_dataset(reference, objects, tmp_path):
     run_plan(plan, root, workers=0, progress=False)
     assert _table_rows(root) == _table_rows(reference_root)
     assert summarize(root)["optimized"] == summarize(reference_root)["optimized"]
+
+
+def test_pool_workers_exit_when_the_run_is_killed(objects, tmp_path):
+    import pickle
+
+    plan = SynthPlan(objects[:1], replace(CONFIG, optimizer=OptimizerConfig(iterations=2000)), batches=1)
+    script = (
+        "import sys, pickle; from dexvlg_data.synth.driver import run_plan; "
+        "run_plan(pickle.loads(bytes.fromhex(sys.argv[1])), sys.argv[2], workers=1, progress=False)"
+    )
+    process = subprocess.Popen([sys.executable, "-c", script, pickle.dumps(plan).hex(), str(tmp_path / "out")],
+                               env=os.environ.copy())
+
+    def children() -> set[int]:
+        found = set()
+        for task in Path(f"/proc/{process.pid}/task").glob("*"):
+            found |= {int(c) for c in (task / "children").read_text().split()}
+        return found
+
+    deadline = time.time() + 120
+    while time.time() < deadline and not (tmp_path / "out" / "objects").exists():  # a worker is on the object
+        time.sleep(0.1)
+    workers = children()
+    assert workers, "no pool worker started"
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    deadline = time.time() + 20
+    while time.time() < deadline and any(Path(f"/proc/{pid}").exists() and "zombie" not in
+                                         Path(f"/proc/{pid}/status").read_text() for pid in workers):
+        time.sleep(0.2)
+    alive = [pid for pid in workers if Path(f"/proc/{pid}").exists()
+             and "zombie" not in Path(f"/proc/{pid}/status").read_text()]
+    assert not alive, f"workers {alive} outlived the killed run"
+    assert not list((tmp_path / "out" / "units").glob("*/*.json"))  # killed mid-object: nothing marked done
 
 
 def test_process_pool_and_ray_give_the_same_dataset(reference, tmp_path):

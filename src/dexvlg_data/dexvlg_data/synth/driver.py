@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import threading
 import time
 import traceback
 from collections import Counter, defaultdict
@@ -238,6 +240,15 @@ def _worker_init(threads: int) -> None:
     import torch
 
     torch.set_num_threads(threads)
+    # A pool worker outlives a killed parent and would go on with its object; it exits instead (its unit files
+    # are atomic, so nothing half-written is left behind as done).
+    threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
+
+
+def _exit_with_parent(parent: int, poll: float = 0.5) -> None:
+    while os.getppid() == parent:
+        time.sleep(poll)
+    os._exit(1)
 
 
 def _pending(plan: SynthPlan, out: DatasetDir) -> list[ObjectRef]:
