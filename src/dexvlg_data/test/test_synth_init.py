@@ -96,7 +96,7 @@ def test_postures_and_closing(targets, hand):
     for style in ("wrap", "pinch"):
         init = initial_poses(target, "body", style, 8, np.random.default_rng(4), config, hand)
         assert np.all(init.joints >= hand.lower.numpy() - 1e-6) and np.all(init.joints <= hand.upper.numpy() + 1e-6)
-        assert np.abs(init.joints - posture(style)).max() < 0.5
+        assert np.abs(init.joints - posture(style, wide=True)).max() < 0.5  # an 8 cm body
     with pytest.raises(ValueError):
         posture("fist")
     # closing brings the wrap fingers onto the body without going in
@@ -142,7 +142,9 @@ def test_hovering_hands_approach_until_they_touch(targets, hand):
     from dexvlg_data.synth.closing import approach_until_contact
 
     target = targets["bottle"]
-    init = initial_poses(target, "body", "wrap", 4, np.random.default_rng(5), InitConfig(close_fingers=False), hand)
+    # (the default thumb: the wide-part thumb reaches far enough in front of the palm to touch from 4 cm back)
+    init = initial_poses(target, "body", "wrap", 4, np.random.default_rng(5),
+                         InitConfig(close_fingers=False, wide_part=1.0), hand)
 
     def clearance(pos):
         poses = hand.forward_kinematics(torch.tensor(init.joints, dtype=torch.float32), torch.tensor(pos).float(),
@@ -225,3 +227,36 @@ def test_idle_fingers_inside_a_wide_part_open_until_they_clear_it(targets, hand)
         assert np.all((after[inside] > 0.0005) | fully_open[inside])  # out of the part (or as open as it goes)
         assert np.all((after[inside] < 0.004) | fully_open[inside])  # just enough: not flung wide open
         np.testing.assert_allclose(opened[~inside][:, joints], init.joints[~inside][:, joints], atol=1e-6)
+
+
+def test_on_a_wide_shaft_the_wrap_thumb_closes_on_the_far_side_opposite_the_fingers(targets, hand):
+    # From the wrap pre-shape the thumb closes onto an 8 cm body beside the palm, where it opposes nothing; from
+    # the wide-part pre-shape (WIDE_THUMB) it wraps around the body to the far side.
+    from dexvlg_data.synth.init import part_width, wide_thumb
+
+    target = targets["bottle"]
+    body = target.part("body")
+    assert part_width(body) == pytest.approx(np.sort(body.box.extents)[1])  # the girth, not the length
+    assert wide_thumb(body, InitConfig()) and not wide_thumb(body, InitConfig(wide_part=0.1))
+    assert not wide_thumb(targets["mug"].part("handle"), InitConfig())  # L-shaped, 2 cm across
+    axis = body.principal_direction / np.linalg.norm(body.principal_direction)
+
+    def around(points):  # unit directions from the body's axis to points, across the axis
+        offset = points - body.box.center
+        offset -= np.outer(offset @ axis, axis)
+        return offset / np.linalg.norm(offset, axis=1, keepdims=True)
+
+    def thumb_angles(config):
+        init = initial_poses(target, "body", "wrap", 16, np.random.default_rng(0), config, hand)
+        poses = hand.forward_kinematics(torch.tensor(init.joints).float(), torch.tensor(init.root_pos).float(),
+                                        torch.tensor(init.root_rot).float())
+        thumb = hand.fingertips(poses)[:, -1].double().numpy()
+        cosine = np.sum(around(thumb) * around(_palms(hand, init)), axis=1)
+        return np.degrees(np.arccos(np.clip(cosine, -1.0, 1.0))), init.joints
+
+    angles, joints = thumb_angles(InitConfig())
+    assert np.median(angles) > 110.0  # across the body from the palm (measured 137)
+    assert np.abs(joints[:, JOINT_NAMES.index("rh_THJ5")] - posture("wrap", wide=True)[JOINT_NAMES.index("rh_THJ5")]
+                  ).max() < 0.5
+    narrow_rule, _ = thumb_angles(InitConfig(wide_part=1.0))
+    assert np.median(narrow_rule) < 70.0  # beside the palm (measured 48)

@@ -42,6 +42,7 @@ class InitConfig:
     open_fingers: bool = True
     close_fingers: bool = True  # close the style's fingers onto the part before optimizing
     close_gap: float = 0.001
+    wide_part: float = 0.05  # m: shafts at least this wide start with the thumb opposite the fingers (WIDE_THUMB)
 
 
 @dataclass(frozen=True)

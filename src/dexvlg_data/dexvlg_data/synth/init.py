@@ -12,7 +12,8 @@ hand is turned by the part's principal direction ``a``:
   along the rim's tangent, so thumb and fingers close on the two faces of the disk.
 
 Then the wrist is jittered (rotation about the approach, tilt, sideways shift) and the joints start from the
-style's hand-crafted pre-shape plus noise; with InitConfig.open_fingers the fingers outside the style's split
+style's hand-crafted pre-shape plus noise (on shafts wider than InitConfig.wide_part, with the thumb swung out
+to close on the far side: WIDE_THUMB); with InitConfig.open_fingers the fingers outside the style's split
 that the pre-shape puts inside the part open until they clear it (closing.open_fingers), and with
 InitConfig.close_fingers the style's fingers are then closed onto the part (closing.close_fingers), so
 optimization starts from hands in contact. The hand root frame:
@@ -55,19 +56,41 @@ POSTURES: dict[str, dict[str, float]] = {
     },
 }  # fmt: skip
 
+# On a wide shaft (InitConfig.wide_part) the thumb starts swung out in front of the palm (THJ4) and turned back
+# (THJ5), so that closing wraps it around the far side, opposite the fingers. From the style's pre-shape it closes
+# onto the part beside the palm instead: palm, fingers and thumb then cover less than half the circumference, a
+# grasp that holds in simulation (friction 0.6) but is not in force closure at mu 0.3. On 5-8 cm bodies (16
+# grasps per unit): eight wrap units 83 -> 87 of 128 validated, Q1 0.016 -> 0.051; four pinch units 37 -> 50 of
+# 64, Q1 0.005 -> 0.047. On 2-4 cm handles it lost grasps and closure (paintbrush wrap 11 -> 4 of 16,
+# screwdriver pinch Q1 0.105 -> 0.042), hence the width rule.
+WIDE_THUMB: dict[str, float] = {"THJ5": -0.4, "THJ4": 1.2}
+
 # The point of the palm placed in front of the grasp point, relative to the palm's centre, along the fingers:
 # a shaft lies across the upper palm, next to the finger bases, rather than in the palm's middle.
 PALM_ANCHOR_SHIFT: dict[str, tuple[float, float]] = {"wrap": (0.0, 0.01), "pinch": (0.02, 0.05)}
 
 
-def posture(style: str) -> np.ndarray:
-    """(22,) the hand-crafted starting joints of a style, JOINT_NAMES order."""
+def posture(style: str, wide: bool = False) -> np.ndarray:
+    """(22,) the hand-crafted starting joints of a style, JOINT_NAMES order; ``wide``: with WIDE_THUMB."""
     if style not in STYLES:
         raise ValueError(f"unknown grasp style {style!r}; expected one of {STYLES}")
     q = np.zeros(len(JOINT_NAMES))
-    for name, value in POSTURES[style].items():
+    for name, value in (POSTURES[style] | (WIDE_THUMB if wide else {})).items():
         q[joint_index("rh_" + name)] = value
     return q
+
+
+def part_width(geometry: PartGeometry) -> float:
+    """The part's largest box extent across its principal direction (a shaft's girth, a lid's or disk's span)."""
+    axes, extents = np.asarray(geometry.box.axes), np.asarray(geometry.box.extents)
+    direction = _unit(np.asarray(geometry.principal_direction, dtype=np.float64))
+    across = np.abs(direction @ axes) < np.sqrt(0.5)  # box axes nearer perpendicular than parallel to it
+    return float(extents[across].max()) if across.any() else 0.0
+
+
+def wide_thumb(geometry: PartGeometry, config: InitConfig) -> bool:
+    """Whether hands on this part start from the wide-part thumb (WIDE_THUMB): shafts at least wide_part across."""
+    return geometry.kind == SHAFT and part_width(geometry) >= config.wide_part
 
 
 def palm_centre(hand: HandModel) -> np.ndarray:
@@ -151,7 +174,7 @@ def initial_poses(target: SynthObject, part: str, style: str, batch: int, rng: n
     config = config or InitConfig()
     hand = hand or hand_model()
     geometry = target.part(part)
-    q0 = posture(style)
+    q0 = posture(style, wide_thumb(geometry, config))
     pick = rng.integers(0, len(geometry.grasp_points), size=batch)
     points, normals = geometry.grasp_points[pick], geometry.grasp_normals[pick]
     approach, rot = _directions(geometry, points, normals, rng, config.lid_rotations)
