@@ -64,6 +64,30 @@ def test_a_thin_rod_through_the_forearm_is_deep_in_its_hull_though_no_hand_sampl
     assert hull_penetration_energy(far, planes).item() == 0.0
 
 
+
+def test_hull_penetration_has_the_value_and_gradient_of_the_max_over_all_planes():
+    # The energy picks each point's nearest plane without autograd; the dense amax over every plane is the
+    # definition it must reproduce, value and gradient, with points inside, near and outside the hull.
+    from dexvlg_data.synth.context import forearm_planes
+
+    planes = forearm_planes(hand_model())
+    generator = torch.Generator().manual_seed(0)
+    points = (torch.rand(3, 400, 3, generator=generator, dtype=torch.float64) - 0.5) * 0.3
+    points[:, :, 2] += 0.1  # along the forearm: a part of the cloud lies inside its hull
+    planes = planes.double()
+    for margin in (0.0, 0.001):
+        dense_points = points.clone().requires_grad_(True)
+        signed = (dense_points @ planes[:, :3].T - planes[:, 3]).amax(dim=-1)
+        dense = torch.relu(margin - signed).sum(-1)
+        (dense * torch.tensor([1.0, 2.0, 3.0], dtype=torch.float64)).sum().backward()
+        sparse_points = points.clone().requires_grad_(True)
+        sparse = hull_penetration_energy(sparse_points, planes, margin)
+        (sparse * torch.tensor([1.0, 2.0, 3.0], dtype=torch.float64)).sum().backward()
+        assert (dense > 0).all()  # every hand of the batch has points inside
+        torch.testing.assert_close(sparse, dense, rtol=1e-12, atol=1e-15)
+        torch.testing.assert_close(sparse_points.grad, dense_points.grad, rtol=1e-12, atol=1e-15)
+        assert (sparse_points.grad.norm(dim=-1) > 0).sum() < points.shape[0] * points.shape[1]  # outside: no pull
+
 def test_self_penetration_zero_for_open_hand_positive_for_crossed_fingers():
     hand = hand_model()
     q = torch.zeros(2, len(JOINT_NAMES))
