@@ -64,7 +64,6 @@ def test_a_thin_rod_through_the_forearm_is_deep_in_its_hull_though_no_hand_sampl
     assert hull_penetration_energy(far, planes).item() == 0.0
 
 
-
 def test_hull_penetration_has_the_value_and_gradient_of_the_max_over_all_planes():
     # The energy picks each point's nearest plane without autograd; the dense amax over every plane is the
     # definition it must reproduce, value and gradient, with points inside, near and outside the hull.
@@ -87,6 +86,7 @@ def test_hull_penetration_has_the_value_and_gradient_of_the_max_over_all_planes(
         torch.testing.assert_close(sparse, dense, rtol=1e-12, atol=1e-15)
         torch.testing.assert_close(sparse_points.grad, dense_points.grad, rtol=1e-12, atol=1e-15)
         assert (sparse_points.grad.norm(dim=-1) > 0).sum() < points.shape[0] * points.shape[1]  # outside: no pull
+
 
 def test_self_penetration_zero_for_open_hand_positive_for_crossed_fingers():
     hand = hand_model()
