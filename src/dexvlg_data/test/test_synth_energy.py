@@ -15,6 +15,7 @@ from dexvlg_data.synth.energy import (
     hull_penetration_energy,
     joint_limit_energy,
     palm_distance_energy,
+    penetrating_distance,
     penetration_energy,
     self_penetration_energy,
     sphere_penetration_energy,
@@ -86,6 +87,31 @@ def test_hull_penetration_has_the_value_and_gradient_of_the_max_over_all_planes(
         torch.testing.assert_close(sparse, dense, rtol=1e-12, atol=1e-15)
         torch.testing.assert_close(sparse_points.grad, dense_points.grad, rtol=1e-12, atol=1e-15)
         assert (sparse_points.grad.norm(dim=-1) > 0).sum() < points.shape[0] * points.shape[1]  # outside: no pull
+
+
+def test_penetrating_distance_has_the_values_and_penetration_gradient_of_the_full_lookup():
+    # Only points closer than the margin are looked up with autograd; the energy built on it must not notice.
+    import trimesh
+
+    from dexvlg_data.synth.config import SDFConfig
+    from dexvlg_data.synth.sdf import ObjectSDF
+
+    sdf = ObjectSDF.build(trimesh.creation.box(extents=(0.04, 0.04, 0.04)), SDFConfig(cell=0.003))
+    generator = torch.Generator().manual_seed(0)
+    points = (torch.rand(3, 500, 3, generator=generator) - 0.5) * 0.08  # inside, near and outside the box
+    weights = torch.tensor([1.0, 2.0, 3.0])
+    for margin in (0.0, 0.001):
+        dense_points = points.clone().requires_grad_(True)
+        dense = hand_in_object_energy(sdf.distance(dense_points), margin)
+        (dense * weights).sum().backward()
+        sparse_points = points.clone().requires_grad_(True)
+        distance = penetrating_distance(sdf, sparse_points, margin)
+        sparse = hand_in_object_energy(distance, margin)
+        (sparse * weights).sum().backward()
+        assert torch.equal(distance.detach(), sdf.distance(points))
+        assert (dense > 0).all() and torch.equal(sparse, dense)
+        assert torch.equal(sparse_points.grad, dense_points.grad)
+        assert 0 < (sparse_points.grad.norm(dim=-1) > 0).sum() < points.shape[0] * points.shape[1]
 
 
 def test_self_penetration_zero_for_open_hand_positive_for_crossed_fingers():

@@ -17,12 +17,27 @@ from dexvlg_core.hand.model import HandModel, LinkPoses
 from dexvlg_data.synth.config import EnergyConfig
 from dexvlg_data.synth.context import SynthObject, forearm_planes
 from dexvlg_data.synth.force_closure import force_closure_energy
+from dexvlg_data.synth.sdf import ObjectSDF
 
 
 # ---------------------------------------------------------------------------------------------- terms
 def hand_in_object_energy(distance: torch.Tensor, margin: float = 0.0) -> torch.Tensor:
     """(B,) summed depth of hand surface points inside the object; distance (B, N) = object SDF at them."""
     return torch.relu(margin - distance).sum(-1)
+
+
+def penetrating_distance(sdf: ObjectSDF, points: torch.Tensor, margin: float = 0.0) -> torch.Tensor:
+    """(B, N) object SDF at hand points (B, N, 3) whose gradient reaches only the points closer than ``margin``.
+
+    The values are the SDF's at every point; the penetration energy is flat (relu) everywhere else, so only the
+    few points near or inside the surface are looked up again with autograd. Value and gradient equal those of
+    ``sdf.distance(points)`` in hand_in_object_energy, without the grid-sampling backward over every hand point
+    (~65,000 per step of a batch of 16), a tenth of an optimizer step.
+    """
+    with torch.no_grad():
+        distance = sdf.distance(points)
+        batch, point = torch.nonzero(distance < margin, as_tuple=True)
+    return distance.index_put((batch, point), sdf.distance(points[batch, point]))
 
 
 def sphere_penetration_energy(centre_distance: torch.Tensor, radii: torch.Tensor, margin: float = 0.0) -> torch.Tensor:
@@ -181,7 +196,7 @@ class GraspEnergy:
         c = self.contacts(poses)
         fingers = torch.tensor(self.fingers)
         surface, _ = hand.surface_points(poses)
-        surface_distance = self.target.sdf.distance(surface)
+        surface_distance = penetrating_distance(self.target.sdf, surface, cfg.penetration_margin)
         centres, radii = hand.self_collision_spheres(poses)
         # Part alignment: any hand point touching the object must not be near another part either.
         stride = cfg.barrier_surface_stride
