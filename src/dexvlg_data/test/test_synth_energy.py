@@ -13,6 +13,7 @@ from dexvlg_data.synth.energy import (
     fingertip_distance_energy,
     hand_in_object_energy,
     hull_penetration_energy,
+    hull_screen,
     joint_limit_energy,
     palm_distance_energy,
     penetrating_distance,
@@ -75,13 +76,15 @@ def test_hull_penetration_has_the_value_and_gradient_of_the_max_over_all_planes(
     points = (torch.rand(3, 400, 3, generator=generator, dtype=torch.float64) - 0.5) * 0.3
     points[:, :, 2] += 0.1  # along the forearm: a part of the cloud lies inside its hull
     planes = planes.double()
-    for margin in (0.0, 0.001):
+    screen = hull_screen(planes)
+    assert len(screen) == 8 and len(set(screen.tolist())) == 8
+    for margin, screened in ((0.0, None), (0.001, None), (0.0, screen), (0.001, screen)):
         dense_points = points.clone().requires_grad_(True)
         signed = (dense_points @ planes[:, :3].T - planes[:, 3]).amax(dim=-1)
         dense = torch.relu(margin - signed).sum(-1)
         (dense * torch.tensor([1.0, 2.0, 3.0], dtype=torch.float64)).sum().backward()
         sparse_points = points.clone().requires_grad_(True)
-        sparse = hull_penetration_energy(sparse_points, planes, margin)
+        sparse = hull_penetration_energy(sparse_points, planes, margin, screened)
         (sparse * torch.tensor([1.0, 2.0, 3.0], dtype=torch.float64)).sum().backward()
         assert (dense > 0).all()  # every hand of the batch has points inside
         torch.testing.assert_close(sparse, dense, rtol=1e-12, atol=1e-15)
