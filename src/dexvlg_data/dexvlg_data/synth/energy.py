@@ -12,9 +12,9 @@ from __future__ import annotations
 import torch
 from scipy.spatial import cKDTree
 
-from dexvlg_core.hand.geometry import farthest_point_indices
 from dexvlg_core.hand.joints import LINK_NAMES
 from dexvlg_core.hand.model import HandModel, LinkPoses
+from dexvlg_core.sampling import farthest_point_indices
 from dexvlg_data.synth.config import EnergyConfig
 from dexvlg_data.synth.context import SynthObject, forearm_planes
 from dexvlg_data.synth.force_closure import force_closure_energy
