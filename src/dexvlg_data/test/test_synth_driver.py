@@ -7,7 +7,7 @@ import signal
 import subprocess
 import sys
 import time
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -184,6 +184,46 @@ def test_process_pool_and_ray_give_the_same_dataset(reference, tmp_path):
     finally:
         ray.shutdown()
     assert _table_rows(tmp_path / "ray") == _table_rows(reference_root)
+
+
+@dataclass(frozen=True)
+class _CrashingRef(ObjectRef):
+    """An object whose load kills the process loading it, as an abort in native code or the OOM killer would:
+    only the first time when ``marker`` names a file (created then), every time when it is empty. A module-level
+    class, so that spawned workers unpickle it.
+    """
+
+    marker: str = ""
+
+    def load(self):
+        if not self.marker or not os.path.exists(self.marker):
+            if self.marker:
+                Path(self.marker).touch()
+            os.kill(os.getpid(), signal.SIGKILL)
+        return super().load()
+
+
+def test_a_dead_worker_restarts_the_pool_and_loses_nothing(reference, tmp_path):
+    plan, reference_root, _ = reference
+    crashing = tuple(_CrashingRef(path=o.path, marker=str(tmp_path / f"crashed-{i}"))
+                     for i, o in enumerate(plan.objects))
+    result = run_plan(replace(plan, objects=crashing), tmp_path / "out", workers=2, progress=False)
+    assert all((tmp_path / f"crashed-{i}").exists() for i in range(len(crashing)))  # every worker did die once
+    assert not result["unfinished"]
+    assert _table_rows(tmp_path / "out") == _table_rows(reference_root)
+    assert result["optimized"] == summarize(reference_root)["optimized"]
+
+
+def test_an_object_that_always_kills_its_worker_is_reported_and_the_run_goes_on(reference, tmp_path):
+    from dexvlg_data.synth import driver
+
+    plan, reference_root, _ = reference
+    always = _CrashingRef(path=plan.objects[0].path)
+    bystander = ObjectRef(path=plan.objects[1].path)
+    result = run_plan(replace(plan, objects=(always, bystander)), tmp_path / "out", workers=1, progress=False)
+    assert [u["object"] for u in result["unfinished"]] == [always.object_id]
+    assert f"died {driver.POOL_ATTEMPTS} times" in result["unfinished"][0]["error"]
+    assert (tmp_path / "out" / "rejected" / f"{bystander.object_id}.json").exists()  # the other object was done
 
 
 def test_command_line(objects, tmp_path, capsys):

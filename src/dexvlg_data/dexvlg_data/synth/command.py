@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -79,7 +80,14 @@ def run(args: argparse.Namespace) -> int:
         result = summarize(args.out)
     else:
         result = run_plan(plan_from_args(args), args.out, workers=args.workers, backend=args.backend)
-    short = {k: v for k, v in result.items() if k not in ("per_category", "rejected")}
+    short = {k: v for k, v in result.items() if k not in ("per_category", "rejected", "unfinished")}
     short["rejected"] = len(result["rejected"])
+    unfinished = [u["object"] for u in result.get("unfinished", [])]
+    if unfinished:
+        short["unfinished"] = unfinished
     print(json.dumps(short, indent=1))
+    if unfinished:  # the dataset is incomplete: a script running this command must not go on as if it were
+        print(f"dexvlg synth: {len(unfinished)} objects not finished; run the same command again to finish them",
+              file=sys.stderr)
+        return 1
     return 0

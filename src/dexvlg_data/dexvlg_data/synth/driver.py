@@ -20,12 +20,14 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import sys
 import threading
 import time
 import traceback
-from collections import Counter, defaultdict
+from collections import Counter, defaultdict, deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict, dataclass, field
 from multiprocessing import get_context
 from pathlib import Path
@@ -281,13 +283,18 @@ def run_plan(plan: SynthPlan, root: str | Path, workers: int = 1, backend: str =
     out.check_plan(plan)
     pending = _pending(plan, out)
     bar = _progress(len(plan.objects), len(plan.objects) - len(pending), progress)
+    unfinished = []
     for summary in _execute(pending, plan, str(out.root), workers, backend):
-        bar.update(1)
-        bar.set_postfix(validated=summary.get("validated", 0), refresh=False)
+        if "error" in summary:  # said at once, and listed in the result; the object stays pending
+            unfinished.append(summary)
+            bar.write(f"synth: {summary['object']} not finished: {summary['error'].strip()}")
+        else:
+            bar.update(1)
+            bar.set_postfix(validated=summary.get("validated", 0), refresh=False)
         if on_object:
             on_object(summary)
     bar.close()
-    return summarize(out.root)
+    return {**summarize(out.root), "unfinished": unfinished}
 
 
 def _execute(objects: list[ObjectRef], plan: SynthPlan, root: str, workers: int, backend: str) -> Iterator[dict]:
@@ -301,19 +308,45 @@ def _execute(objects: list[ObjectRef], plan: SynthPlan, root: str, workers: int,
         for obj in objects:
             yield run_object(obj, plan, root)
     else:
+        yield from _execute_pool(objects, plan, root, workers)
+
+
+# A worker that dies (killed, out of memory, an abort in native code) breaks the whole pool: every object in
+# flight fails with BrokenProcessPool, the guilty one and the bystanders alike. The pool is then started anew and
+# those objects queued again, each at most this many times in one run, so that an object that always crashes its
+# worker is reported instead of looping; its finished units are kept either way, and a rerun tries it again.
+POOL_ATTEMPTS = 3
+
+
+def _execute_pool(objects: list[ObjectRef], plan: SynthPlan, root: str, workers: int) -> Iterator[dict]:
+    queue, attempts = deque(objects), Counter()
+    while queue:
         ctx = get_context("spawn")  # torch and MuJoCo do not survive fork safely
         with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_worker_init, initargs=(1,)) as pool:
-            queue = iter(objects)
-            running = {pool.submit(run_object, obj, plan, root): obj for obj in _take(queue, 2 * workers)}
-            while running:
+            running: dict = {}
+            broken = False
+            while queue or running:
+                while queue and not broken and len(running) < 2 * workers:
+                    obj = queue.popleft()
+                    running[pool.submit(run_object, obj, plan, root)] = obj
+                if not running:
+                    break
                 finished, _ = wait(running, return_when=FIRST_COMPLETED)
                 for future in finished:
                     obj = running.pop(future)
                     try:
                         yield future.result()
-                    except Exception:  # a worker died (killed, out of memory): report, the rerun redoes it
+                    except BrokenProcessPool:
+                        broken = True
+                        attempts[obj] += 1
+                        if attempts[obj] < POOL_ATTEMPTS:
+                            queue.appendleft(obj)
+                        else:
+                            yield {"object": obj.object_id,
+                                   "error": f"its worker died {POOL_ATTEMPTS} times (killed, out of memory or an"
+                                            " abort in native code); its finished units are kept"}
+                    except Exception:  # run_object itself raised: report; the rerun redoes the object
                         yield {"object": obj.object_id, "error": traceback.format_exc(limit=2)}
-                    running.update({pool.submit(run_object, o, plan, root): o for o in _take(queue, 1)})
 
 
 def _take(iterator: Iterator, count: int) -> list:
@@ -326,10 +359,14 @@ def _execute_ray(objects: list[ObjectRef], plan: SynthPlan, root: str) -> Iterat
     ray = connect_ray()
     remote = ray.remote(max_retries=2, num_cpus=1)(_ray_object)
     plan_ref = ray.put(plan)
-    pending = [remote.remote(obj, plan_ref, root) for obj in objects]
+    tasks = {remote.remote(obj, plan_ref, root): obj for obj in objects}
+    pending = list(tasks)
     while pending:
         done, pending = ray.wait(pending, num_returns=1)
-        yield ray.get(done[0])
+        try:
+            yield ray.get(done[0])
+        except Exception as error:  # Ray's retries are spent (a worker or node died each time): report it
+            yield {"object": tasks[done[0]].object_id, "error": f"{type(error).__name__}: {error}"}
 
 
 def _ray_object(obj: ObjectRef, plan: SynthPlan, root: str) -> dict:
@@ -339,6 +376,7 @@ def _ray_object(obj: ObjectRef, plan: SynthPlan, root: str) -> dict:
 
 class _NoBar:
     def update(self, n: int = 1) -> None: ...
+    def write(self, text: str) -> None: print(text, file=sys.stderr)
     def set_postfix(self, **_: object) -> None: ...
     def close(self) -> None: ...
 
