@@ -57,6 +57,15 @@ def test_concave_object_gets_several_pieces(decomposition):
     assert volume == pytest.approx(ell.volume, rel=0.1) and volume < 0.8 * ell.convex_hull.volume
 
 
+def test_a_coacd_crash_is_a_mesh_error_not_the_end_of_the_process():
+    # Out-of-range face indices make CoACD segfault (as it aborts on some real meshes): it runs in a child, so
+    # the caller gets a MeshError naming the signal, for each of the two seeds tried, and goes on.
+    vertices = np.random.default_rng(0).random((8, 3))
+    faces = np.array([[0, 1, 2], [0, 2, 10**6], [1, 2, 3]])
+    with pytest.raises(MeshError, match=r"CoACD crashed on this mesh \(seed 0: killed by signal 11.*seed 1: killed"):
+        objects._decompose(vertices, faces, DecompositionConfig(), "coacd")
+
+
 def test_part_labels_by_name_and_index(decomposition):
     box = trimesh.creation.box(extents=(0.05, 0.05, 0.05))
     top = box.face_normals[:, 2] > 0.5

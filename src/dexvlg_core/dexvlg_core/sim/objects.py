@@ -165,21 +165,74 @@ def _decompose(vertices: np.ndarray, faces: np.ndarray, config: DecompositionCon
     if method == "hull":
         hull = trimesh.Trimesh(vertices, faces, process=False).convex_hull
         return [np.asarray(hull.vertices, dtype=np.float64)]
-    import coacd
+    # CoACD aborts its process on some meshes ("unexpected code path was hit" in a dataset run, a segfault on bad
+    # indices), which no try/except can catch; it runs in a child process, so that this becomes a MeshError for
+    # this one object and not the end of the worker and the objects beside it. A crash is tried once more with
+    # the next seed (a different random cut sequence) before the object is given up.
+    failures = []
+    for seed in (config.seed, config.seed + 1):
+        try:
+            return _coacd_in_child(vertices, faces, config, seed)
+        except _CoacdChildError as crash:
+            failures.append(f"seed {seed}: {crash}")
+    raise MeshError("CoACD crashed on this mesh (" + "; ".join(failures) + ")")
 
-    coacd.set_log_level("error")
-    parts = coacd.run_coacd(
-        coacd.Mesh(np.asarray(vertices, dtype=np.float64), np.asarray(faces, dtype=np.int64)),
-        threshold=config.threshold,
-        max_convex_hull=config.max_convex_hull,
-        preprocess_resolution=config.resolution,
-        max_ch_vertex=config.max_hull_vertices,
-        seed=config.seed,
-    )
-    hulls = [np.asarray(v, dtype=np.float64) for v, _ in parts if len(v) >= 4]
+
+class _CoacdChildError(RuntimeError):
+    """The CoACD child process died or failed."""
+
+
+COACD_TIMEOUT_S = 1800.0
+
+
+def _coacd_in_child(
+    vertices: np.ndarray, faces: np.ndarray, config: DecompositionConfig, seed: int
+) -> list[np.ndarray]:
+    import subprocess
+    import sys
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="dexvlg-coacd-") as tmp:
+        inputs, outputs = Path(tmp) / "mesh.npz", Path(tmp) / "hulls.npz"
+        np.savez(inputs, vertices=np.asarray(vertices, dtype=np.float64), faces=np.asarray(faces, dtype=np.int64),
+                 threshold=config.threshold, max_convex_hull=config.max_convex_hull,
+                 resolution=config.resolution, max_hull_vertices=config.max_hull_vertices, seed=seed)
+        env = dict(os.environ)  # the child imports this module wherever the parent found it
+        package_root = str(Path(__file__).resolve().parents[2])
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, (package_root, env.get("PYTHONPATH"))))
+        command = [sys.executable, "-c", "import sys; from dexvlg_core.sim.objects import coacd_child_main; "
+                   "coacd_child_main(sys.argv[1], sys.argv[2])", str(inputs), str(outputs)]
+        try:
+            done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=COACD_TIMEOUT_S)
+        except subprocess.TimeoutExpired as error:
+            raise _CoacdChildError(f"ran past {COACD_TIMEOUT_S:.0f} s") from error
+        if done.returncode != 0:
+            how = f"killed by signal {-done.returncode}" if done.returncode < 0 else f"exit status {done.returncode}"
+            last = (done.stderr.strip().splitlines() or [""])[-1][:200]
+            raise _CoacdChildError(f"{how}{': ' + last if last else ''}")
+        with np.load(outputs) as stored:
+            hulls = [stored[f"hull{i}"] for i in range(int(stored["count"]))]
     if not hulls:
         raise MeshError("CoACD returned no convex pieces")
     return hulls
+
+
+def coacd_child_main(inputs: str, outputs: str) -> None:
+    """The CoACD child process: mesh and settings from ``inputs``, convex pieces (>= 4 vertices) to ``outputs``."""
+    import coacd
+
+    with np.load(inputs) as given:
+        coacd.set_log_level("error")
+        parts = coacd.run_coacd(
+            coacd.Mesh(given["vertices"], given["faces"]),
+            threshold=float(given["threshold"]),
+            max_convex_hull=int(given["max_convex_hull"]),
+            preprocess_resolution=int(given["resolution"]),
+            max_ch_vertex=int(given["max_hull_vertices"]),
+            seed=int(given["seed"]),
+        )
+    hulls = [np.asarray(v, dtype=np.float64) for v, _ in parts if len(v) >= 4]
+    np.savez(outputs, count=len(hulls), **{f"hull{i}": h for i, h in enumerate(hulls)})
 
 
 def convex_pieces(vertices: np.ndarray, faces: np.ndarray, config: DecompositionConfig | None = None,
