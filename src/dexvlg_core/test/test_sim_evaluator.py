@@ -47,6 +47,17 @@ def test_power_grasp_without_squeeze_fails(cube):
     assert not result.passed and not result.disturbance.passed
 
 
+def test_a_static_failure_is_simulated_only_when_asked(cube):
+    # A self-penetration limit below zero fails every grasp statically; the hold test would pass.
+    strict = SimConfig(max_self_penetration=-1.0, stop_at_first_failure=True)
+    simulated = evaluate(examples.cube_power_grasp(), cube, strict)
+    skipped = evaluate(examples.cube_power_grasp(), cube, replace(strict, simulate_static_failures=False))
+    assert not simulated.passed and not skipped.passed
+    assert simulated.disturbance.passed and simulated.sim_steps > 0
+    assert skipped.disturbance is None and skipped.sim_steps == 0
+    assert skipped.reason == simulated.reason.split("; object slipped")[0] and "self-penetration" in skipped.reason
+
+
 def test_lift_from_the_table(decomposition):
     bar = load_object(examples.bar(), name="bar", config=decomposition)
     table_pose = resting_pose(bar, examples.BAR_TABLE_ROTATION)

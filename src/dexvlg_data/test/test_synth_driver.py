@@ -214,15 +214,17 @@ def test_a_dead_worker_restarts_the_pool_and_loses_nothing(reference, tmp_path):
     assert result["optimized"] == summarize(reference_root)["optimized"]
 
 
-def test_an_object_that_always_kills_its_worker_is_reported_and_the_run_goes_on(reference, tmp_path):
+@pytest.mark.parametrize("crasher_first", [True, False])
+def test_an_object_that_always_kills_its_worker_is_reported_and_the_run_goes_on(reference, tmp_path, crasher_first):
     from dexvlg_data.synth import driver
 
     plan, reference_root, _ = reference
     always = _CrashingRef(path=plan.objects[0].path)
-    bystander = ObjectRef(path=plan.objects[1].path)
-    result = run_plan(replace(plan, objects=(always, bystander)), tmp_path / "out", workers=1, progress=False)
+    bystander = ObjectRef(path=plan.objects[1].path)  # in flight beside it whenever the pool breaks
+    objects = (always, bystander) if crasher_first else (bystander, always)
+    result = run_plan(replace(plan, objects=objects), tmp_path / "out", workers=1, progress=False)
     assert [u["object"] for u in result["unfinished"]] == [always.object_id]
-    assert f"died {driver.POOL_ATTEMPTS} times" in result["unfinished"][0]["error"]
+    assert f"died {driver.POOL_ATTEMPTS} times while it ran alone" in result["unfinished"][0]["error"]
     assert (tmp_path / "out" / "rejected" / f"{bystander.object_id}.json").exists()  # the other object was done
 
 

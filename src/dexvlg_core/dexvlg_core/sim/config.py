@@ -74,6 +74,9 @@ class SimConfig:
     # --- which tests evaluate() runs
     run_disturbance: bool = True
     run_lift: bool = False
+    # False: a grasp that already failed a static check (penetration, self-penetration, part alignment) is not
+    # simulated; the verdict is the same and the dynamic numbers are missing. Dataset validation uses it.
+    simulate_static_failures: bool = True
 
     def __post_init__(self) -> None:
         positive = ("timestep", "object_mass", "approach_time", "squeeze_time", "hold_time", "lift_time")

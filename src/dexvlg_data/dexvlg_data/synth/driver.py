@@ -312,21 +312,26 @@ def _execute(objects: list[ObjectRef], plan: SynthPlan, root: str, workers: int,
 
 
 # A worker that dies (killed, out of memory, an abort in native code) breaks the whole pool: every object in
-# flight fails with BrokenProcessPool, the guilty one and the bystanders alike. The pool is then started anew and
-# those objects queued again, each at most this many times in one run, so that an object that always crashes its
-# worker is reported instead of looping; its finished units are kept either way, and a rerun tries it again.
-POOL_ATTEMPTS = 3
+# flight fails with BrokenProcessPool, the guilty one and the bystanders alike. Those objects become suspects and
+# run again one at a time in a new pool, so that a death can be pinned on its object; an object that kills its
+# worker this many times while running alone is reported, and the run goes on with the rest. Its finished units
+# are kept either way, and a rerun tries it again.
+POOL_ATTEMPTS = 2
 
 
 def _execute_pool(objects: list[ObjectRef], plan: SynthPlan, root: str, workers: int) -> Iterator[dict]:
-    queue, attempts = deque(objects), Counter()
-    while queue:
+    queue, suspects, deaths = deque(objects), deque(), Counter()
+    while queue or suspects:
+        alone = bool(suspects)
         ctx = get_context("spawn")  # torch and MuJoCo do not survive fork safely
         with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_worker_init, initargs=(1,)) as pool:
             running: dict = {}
             broken = False
-            while queue or running:
-                while queue and not broken and len(running) < 2 * workers:
+            while not broken:
+                if alone and not running and suspects:
+                    obj = suspects.popleft()
+                    running[pool.submit(run_object, obj, plan, root)] = obj
+                while not alone and queue and len(running) < 2 * workers:
                     obj = queue.popleft()
                     running[pool.submit(run_object, obj, plan, root)] = obj
                 if not running:
@@ -338,15 +343,25 @@ def _execute_pool(objects: list[ObjectRef], plan: SynthPlan, root: str, workers:
                         yield future.result()
                     except BrokenProcessPool:
                         broken = True
-                        attempts[obj] += 1
-                        if attempts[obj] < POOL_ATTEMPTS:
-                            queue.appendleft(obj)
+                        if not alone:
+                            suspects.append(obj)
+                            continue
+                        deaths[obj] += 1
+                        if deaths[obj] < POOL_ATTEMPTS:
+                            suspects.appendleft(obj)
                         else:
                             yield {"object": obj.object_id,
-                                   "error": f"its worker died {POOL_ATTEMPTS} times (killed, out of memory or an"
-                                            " abort in native code); its finished units are kept"}
+                                   "error": f"its worker died {POOL_ATTEMPTS} times while it ran alone (killed, out"
+                                            " of memory or an abort in native code); its finished units are kept"}
                     except Exception:  # run_object itself raised: report; the rerun redoes the object
                         yield {"object": obj.object_id, "error": traceback.format_exc(limit=2)}
+            for future, obj in running.items():  # the rest of a broken pool's objects: done, or suspects
+                try:
+                    yield future.result()
+                except BrokenProcessPool:
+                    suspects.append(obj)
+                except Exception:
+                    yield {"object": obj.object_id, "error": traceback.format_exc(limit=2)}
 
 
 def _take(iterator: Iterator, count: int) -> list:

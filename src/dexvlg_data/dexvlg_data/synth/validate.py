@@ -18,8 +18,10 @@ CAPTION = "Grasp the {part} of the {object} object, with contacts on {fingers}"
 
 
 def synthesis_sim_config() -> SimConfig:
-    """The evaluator protocol as validation uses it: all numbers default, stop at the first failed direction."""
-    return SimConfig(stop_at_first_failure=True)
+    """The evaluator protocol as validation uses it: all numbers default, stop at the first failed direction, and
+    no simulation of a grasp that failed a static check.
+    """
+    return SimConfig(stop_at_first_failure=True, simulate_static_failures=False)
 
 
 def finger_list(fingers: Sequence[str]) -> str:
@@ -65,19 +67,10 @@ def validate(grasps: Sequence[Grasp], obj: SimObject, category: str, config: Sim
              evaluator: BatchEvaluator | None = None) -> list[Validation]:
     """Judge grasps (object frame, ``part`` set) of ``obj``; ``category`` names the object in captions.
 
-    evaluator: a BatchEvaluator to run in parallel (its own SimConfig is used); default: in this process.
+    evaluator: a BatchEvaluator to run in parallel (its own SimConfig is used; synthesis_sim_config() is the
+    protocol); default: in this process.
     """
-    config = evaluator.config if evaluator is not None else (config or synthesis_sim_config())
-    static_config = replace(config, run_disturbance=False, run_lift=False)
-    if evaluator is not None:
-        static_pool = BatchEvaluator(0, static_config)
-        full_pool = evaluator
-    else:
-        static_pool, full_pool = BatchEvaluator(0, static_config), BatchEvaluator(0, config)
-    static = static_pool.evaluate(list(grasps), obj)
-    survivors = [i for i, r in enumerate(static) if r.passed]
-    full = full_pool.evaluate([grasps[i] for i in survivors], obj) if survivors else []
-    results = list(static)
-    for i, result in zip(survivors, full, strict=True):
-        results[i] = result
+    if evaluator is None:  # a grasp that failed a static check is not simulated: the verdict is already known
+        evaluator = BatchEvaluator(0, replace(config or synthesis_sim_config(), simulate_static_failures=False))
+    results = evaluator.evaluate(list(grasps), obj)
     return [Validation(_scored(g, r, category), r) for g, r in zip(grasps, results, strict=True)]
