@@ -165,16 +165,17 @@ def _decompose(vertices: np.ndarray, faces: np.ndarray, config: DecompositionCon
     if method == "hull":
         hull = trimesh.Trimesh(vertices, faces, process=False).convex_hull
         return [np.asarray(hull.vertices, dtype=np.float64)]
-    # CoACD aborts its process on some meshes ("unexpected code path was hit" in a dataset run, a segfault on bad
-    # indices), which no try/except can catch; it runs in a child process, so that this becomes a MeshError for
-    # this one object and not the end of the worker and the objects beside it. A crash is tried once more with
-    # the next seed (a different random cut sequence) before the object is given up.
+    # CoACD aborts its process on some meshes ("unexpected code path was hit" in its manifold preprocessing, seen on
+    # a procedural lamp with every seed; a segfault on bad indices), which no try/except can catch; it runs in a
+    # child process, so that this becomes a MeshError for this one object and not the end of the worker and the
+    # objects beside it. After a crash it is tried once more without the preprocessing, which a watertight mesh
+    # does not need (the lamp then decomposes).
     failures = []
-    for seed in (config.seed, config.seed + 1):
+    for preprocess in ("auto", "off"):
         try:
-            return _coacd_in_child(vertices, faces, config, seed)
+            return _coacd_in_child(vertices, faces, config, preprocess)
         except _CoacdChildError as crash:
-            failures.append(f"seed {seed}: {crash}")
+            failures.append(f"preprocess {preprocess}: {crash}")
     raise MeshError("CoACD crashed on this mesh (" + "; ".join(failures) + ")")
 
 
@@ -186,7 +187,7 @@ COACD_TIMEOUT_S = 1800.0
 
 
 def _coacd_in_child(
-    vertices: np.ndarray, faces: np.ndarray, config: DecompositionConfig, seed: int
+    vertices: np.ndarray, faces: np.ndarray, config: DecompositionConfig, preprocess: str
 ) -> list[np.ndarray]:
     import subprocess
     import sys
@@ -196,7 +197,8 @@ def _coacd_in_child(
         inputs, outputs = Path(tmp) / "mesh.npz", Path(tmp) / "hulls.npz"
         np.savez(inputs, vertices=np.asarray(vertices, dtype=np.float64), faces=np.asarray(faces, dtype=np.int64),
                  threshold=config.threshold, max_convex_hull=config.max_convex_hull,
-                 resolution=config.resolution, max_hull_vertices=config.max_hull_vertices, seed=seed)
+                 resolution=config.resolution, max_hull_vertices=config.max_hull_vertices, seed=config.seed,
+                 preprocess=preprocess)
         env = dict(os.environ)  # the child imports this module wherever the parent found it
         package_root = str(Path(__file__).resolve().parents[2])
         env["PYTHONPATH"] = os.pathsep.join(filter(None, (package_root, env.get("PYTHONPATH"))))
@@ -227,6 +229,7 @@ def coacd_child_main(inputs: str, outputs: str) -> None:
             coacd.Mesh(given["vertices"], given["faces"]),
             threshold=float(given["threshold"]),
             max_convex_hull=int(given["max_convex_hull"]),
+            preprocess_mode=str(given["preprocess"]),
             preprocess_resolution=int(given["resolution"]),
             max_ch_vertex=int(given["max_hull_vertices"]),
             seed=int(given["seed"]),
