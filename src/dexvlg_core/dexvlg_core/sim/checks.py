@@ -454,28 +454,36 @@ class DisturbanceResult:
 def disturbance_test(scene: Scene, postures: GraspPostures) -> DisturbanceResult:
     """DESIGN.md protocol, gravity off: per direction reset to the pregrasp, close to the grasp (0.4 s) and the
     squeeze (0.4 s), push the object with 10 x mass N for 2 s; held if it moved < 5 cm and < 15 degrees.
+
+    The closing and the squeeze are the same in every direction (same start, same commands, no push yet), so they
+    are simulated once and the whole simulation state after them is copied back before each push: the outcome is
+    bit for bit that of simulating them six times, at 200 steps instead of 1,200 per grasp.
     """
     cfg: SimConfig = scene.config
     scene.set_gravity(False)
     scene.set_table_enabled(False)
     ctrl_pre, ctrl_grasp, ctrl_squeeze = postures.ctrls(scene)
     n_approach, n_squeeze, n_hold = cfg.steps(cfg.approach_time), cfg.steps(cfg.squeeze_time), cfg.steps(cfg.hold_time)
+    scene.reset()
+    scene.set_hand(postures.root, postures.pregrasp)
+    scene.data.ctrl[scene.hand_actuators] = ctrl_pre
+    mujoco.mj_forward(scene.model, scene.data)
+    start = scene.object_pose()
+    _interpolate(scene, ctrl_pre, ctrl_grasp, n_approach)
+    first = cfg.direction_names[0]  # the closing belongs to every direction; named after the first, as it runs first
+    check_stable(scene, f"closing ({first})")
+    _interpolate(scene, ctrl_grasp, ctrl_squeeze, n_squeeze)
+    check_stable(scene, f"squeezing ({first})")
+    squeezed = mujoco.MjData(scene.model)
+    mujoco.mj_copyData(squeezed, scene.model, scene.data)
     names, moved, turned, held = [], [], [], []
-    steps = 0
+    steps = n_approach + n_squeeze
     for name, direction in zip(cfg.direction_names, cfg.directions, strict=True):
-        scene.reset()
-        scene.set_hand(postures.root, postures.pregrasp)
-        scene.data.ctrl[scene.hand_actuators] = ctrl_pre
-        mujoco.mj_forward(scene.model, scene.data)
-        start = scene.object_pose()
-        _interpolate(scene, ctrl_pre, ctrl_grasp, n_approach)
-        check_stable(scene, f"closing ({name})")
-        _interpolate(scene, ctrl_grasp, ctrl_squeeze, n_squeeze)
-        check_stable(scene, f"squeezing ({name})")
+        mujoco.mj_copyData(scene.data, scene.model, squeezed)
         scene.data.xfrc_applied[scene.object_body, :3] = cfg.force * np.asarray(direction, dtype=np.float64)
         _hold(scene, n_hold, f"holding against {name}")
         scene.data.xfrc_applied[scene.object_body] = 0.0
-        steps += n_approach + n_squeeze + n_hold
+        steps += n_hold
         translation, rotation = _pose_change(start, scene.object_pose())
         names.append(name)
         moved.append(1e3 * translation)

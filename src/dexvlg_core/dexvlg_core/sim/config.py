@@ -98,9 +98,11 @@ class SimConfig:
 
     @property
     def disturbance_steps(self) -> int:
-        """mj_step calls the six-direction test needs per grasp (all directions run)."""
-        per_direction = self.steps(self.approach_time) + self.steps(self.squeeze_time) + self.steps(self.hold_time)
-        return per_direction * len(self.directions)
+        """mj_step calls the six-direction test needs per grasp (all directions run; the closing and the squeeze,
+        the same in every direction, are simulated once).
+        """
+        closing = self.steps(self.approach_time) + self.steps(self.squeeze_time)
+        return closing + self.steps(self.hold_time) * len(self.directions)
 
     @property
     def direction_names(self) -> tuple[str, ...]:
