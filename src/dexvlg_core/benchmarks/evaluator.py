@@ -4,10 +4,11 @@
 
 Grasps: the reference cube power grasp (dexvlg_core.sim.examples) and copies with the root moved by up to
 2 mm and the joints by up to 0.05 rad, so passing and failing grasps both occur. Each is evaluated with the
-full protocol (static checks + six directions, 4,200 mj_step calls).
+full protocol (static checks + six directions: 3,200 mj_step calls, the closing simulated once).
 
 The limit: the same scene replaying exactly the disturbance test's control sequence (pregrasp -> grasp ramp
-0.4 s, grasp -> squeeze ramp 0.4 s, 1 N push for 2 s, six times), timing only the mj_step calls, gives the raw
+0.4 s, grasp -> squeeze ramp 0.4 s, then from that state a 1 N push for 2 s in each of six directions), timing
+only the mj_step calls, gives the raw
 steps/s; divided by the steps one grasp needs, that is the most grasps/s one core can do. Raw replay and
 evaluator alternate grasp by grasp so that both see the same machine load.
 Writes results/evaluator.json at the repository root.
@@ -57,24 +58,29 @@ def perturbed_grasps(n: int, seed: int) -> list:
 
 
 def raw_protocol_steps(scene: Scene, postures: GraspPostures, config: SimConfig) -> tuple[int, float]:
-    """(steps, seconds inside mj_step) replaying exactly the control sequence of the six-direction test."""
+    """(steps, seconds inside mj_step) replaying exactly the control sequence of the six-direction test: the
+    closing and the squeeze once, then from a copy of that state the push in each direction.
+    """
     m, d, act = scene.model, scene.data, scene.hand_actuators
     pre, grasp, squeeze = postures.ctrls(scene)
     n_approach, n_squeeze = config.steps(config.approach_time), config.steps(config.squeeze_time)
     scene.set_gravity(False)
     steps, seconds = 0, 0.0
+    scene.reset()
+    scene.set_hand(postures.root, postures.pregrasp)
+    d.ctrl[act] = pre
+    mujoco.mj_forward(m, d)
+    for a, b, n in ((pre, grasp, n_approach), (grasp, squeeze, n_squeeze)):
+        for k in range(1, n + 1):
+            d.ctrl[act] = a + (k / n) * (b - a)
+            start = time.perf_counter()
+            mujoco.mj_step(m, d)
+            seconds += time.perf_counter() - start
+        steps += n
+    squeezed = mujoco.MjData(m)
+    mujoco.mj_copyData(squeezed, m, d)
     for direction in config.directions:
-        scene.reset()
-        scene.set_hand(postures.root, postures.pregrasp)
-        d.ctrl[act] = pre
-        mujoco.mj_forward(m, d)
-        for a, b, n in ((pre, grasp, n_approach), (grasp, squeeze, n_squeeze)):
-            for k in range(1, n + 1):
-                d.ctrl[act] = a + (k / n) * (b - a)
-                start = time.perf_counter()
-                mujoco.mj_step(m, d)
-                seconds += time.perf_counter() - start
-            steps += n
+        mujoco.mj_copyData(d, m, squeezed)
         d.xfrc_applied[scene.object_body, :3] = config.force * np.asarray(direction)
         n = config.steps(config.hold_time)
         start = time.perf_counter()
