@@ -156,3 +156,47 @@ def test_split_triangle_index_keeps_distances_exact_and_bounds_the_radius():
     capped = TriangleIndex.build(triangles, max_radius=0.0005, max_triangles=2000)  # far too fine: it stops
     assert len(triangles) < len(capped.triangles) <= 2000
     assert nearest_distance(points[:25], capped) == pytest.approx(nearest_distance(points[:25], triangles), abs=1e-9)
+
+
+def _six_closings(scene, postures):
+    """The six-direction test as the protocol states it: every direction from the reset pregrasp, closing included."""
+    from dexvlg_core.sim.checks import _hold, _interpolate, _pose_change
+
+    cfg = scene.config
+    scene.set_gravity(False)
+    scene.set_table_enabled(False)
+    pre, grasp, squeeze = postures.ctrls(scene)
+    moved = []
+    for direction in cfg.directions:
+        scene.reset()
+        scene.set_hand(postures.root, postures.pregrasp)
+        scene.data.ctrl[scene.hand_actuators] = pre
+        mujoco.mj_forward(scene.model, scene.data)
+        start = scene.object_pose()
+        _interpolate(scene, pre, grasp, cfg.steps(cfg.approach_time))
+        _interpolate(scene, grasp, squeeze, cfg.steps(cfg.squeeze_time))
+        scene.data.xfrc_applied[scene.object_body, :3] = cfg.force * np.asarray(direction, dtype=np.float64)
+        _hold(scene, cfg.steps(cfg.hold_time), "hold")
+        scene.data.xfrc_applied[scene.object_body] = 0.0
+        translation, rotation = _pose_change(start, scene.object_pose())
+        moved.append((1e3 * translation, rotation))
+    return moved
+
+
+def test_closing_once_gives_bit_for_bit_the_six_closings_of_the_protocol(cube_scene):
+    from dataclasses import replace
+
+    from dexvlg_core.hand.mjcf import joint_limits
+    from dexvlg_core.sim.checks import disturbance_test
+
+    rng, (lower, upper) = np.random.default_rng(3), joint_limits()
+    base = examples.cube_power_grasp()
+    moves = []
+    for k in range(3):  # the reference grasp and two with perturbed fingers
+        joints = base.joints if k == 0 else np.clip(base.joints + rng.uniform(-0.15, 0.15, 22), lower, upper)
+        postures = postures_of(replace(base, joints=joints), cube_scene.object_pose0)
+        result = disturbance_test(cube_scene, postures)
+        assert len(result.directions) == 6
+        assert list(zip(result.translation_mm, result.rotation_deg, strict=True)) == _six_closings(cube_scene, postures)
+        moves.append(result.translation_mm)
+    assert len({m for move in moves for m in move}) > 6  # the grasps differ: not one outcome compared three times
