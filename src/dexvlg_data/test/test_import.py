@@ -224,10 +224,18 @@ def test_too_many_pieces_is_rejected(coacd_cache):
     assert caught.value.code == "too-many-pieces"
 
 
-def test_a_coacd_crash_rejects_one_mesh_and_the_batch_goes_on(coacd_cache):
-    lego = _package("lego")  # CoACD 1.0.14 aborts (C++ assertion) on pybullet's lego brick
+def test_a_mesh_that_aborts_coacd_is_decomposed_without_its_preprocessing(coacd_cache):
+    # CoACD 1.0.14 aborts (a C++ assertion in its manifold preprocessing) on pybullet's lego brick. The abort
+    # happens in a child process (dexvlg_core.sim.objects), and the watertight brick is decomposed again without
+    # the preprocessing: both meshes of the batch are imported. (A crash that cannot be recovered is a MeshError
+    # there: test_sim_objects.)
+    lego = _package("lego")
     bottle = _package("bottle")
     jobs = [ImportJob(lego.file(), category=lego.category), ImportJob(bottle.file(), category=bottle.category)]
     objects, report = import_meshes(jobs, ImportConfig(decomposition=coacd_cache))
-    assert [o.obj.category for o in objects] == ["bottle"]
-    assert report.rejected[0].stage == "decompose" and report.rejected[0].code in ("crashed", "failed")
+    assert [o.obj.category for o in objects] == [lego.category, "bottle"] and not report.rejected
+    brick = objects[0]
+    assert 1 <= len(brick.pieces) <= 200
+    for piece in brick.pieces:  # the pieces lie on the brick, in its frame
+        assert np.all(piece.min(axis=0) >= brick.obj.mesh.bounds[0] - 0.01)
+        assert np.all(piece.max(axis=0) <= brick.obj.mesh.bounds[1] + 0.01)

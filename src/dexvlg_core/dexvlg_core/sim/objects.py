@@ -168,10 +168,11 @@ def _decompose(vertices: np.ndarray, faces: np.ndarray, config: DecompositionCon
     # CoACD aborts its process on some meshes ("unexpected code path was hit" in its manifold preprocessing, seen on
     # a procedural lamp with every seed; a segfault on bad indices), which no try/except can catch; it runs in a
     # child process, so that this becomes a MeshError for this one object and not the end of the worker and the
-    # objects beside it. After a crash it is tried once more without the preprocessing, which a watertight mesh
-    # does not need (the lamp then decomposes).
+    # objects beside it. After a crash a watertight mesh is tried once more without the preprocessing, which it
+    # does not need (the lamp then decomposes); an open mesh needs it, and is given up.
     failures = []
-    for preprocess in ("auto", "off"):
+    watertight = trimesh.Trimesh(vertices, faces, process=False).is_watertight
+    for preprocess in ("auto", "off") if watertight else ("auto",):
         try:
             return _coacd_in_child(vertices, faces, config, preprocess)
         except _CoacdChildError as crash:
