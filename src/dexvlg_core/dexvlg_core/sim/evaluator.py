@@ -238,9 +238,7 @@ def _evaluate(grasp, obj, config: SimConfig, table_pose, decomposition, cache: S
     deepest = max(result.penetration.depth_mm, pre_depth)
     if deepest > 1e3 * config.reject_penetration:
         failures.append(f"penetration {deepest:.1f} mm > {1e3 * config.reject_penetration:.0f} mm: not simulated")
-    elif failures and not config.simulate_static_failures:
-        pass  # failed already: the simulation could not change the verdict
-    else:
+    elif not failures or config.simulate_static_failures:  # else failed already: simulating cannot change that
         if config.run_disturbance:
             result.disturbance = disturbance_test(scene, postures)
             result.sim_steps += result.disturbance.steps

@@ -364,10 +364,6 @@ def _execute_pool(objects: list[ObjectRef], plan: SynthPlan, root: str, workers:
                     yield {"object": obj.object_id, "error": traceback.format_exc(limit=2)}
 
 
-def _take(iterator: Iterator, count: int) -> list:
-    return [item for _, item in zip(range(count), iterator, strict=False)]
-
-
 def _execute_ray(objects: list[ObjectRef], plan: SynthPlan, root: str) -> Iterator[dict]:
     from dexvlg_data.scenes.distributed import connect_ray
 
