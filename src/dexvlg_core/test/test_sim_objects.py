@@ -72,11 +72,11 @@ def test_after_a_crash_a_watertight_mesh_is_decomposed_without_preprocessing(mon
     # child is made to crash and the second runs for real.
     real, tries = objects._coacd_in_child, []
 
-    def crash_with_preprocessing(vertices, faces, config, preprocess):
+    def crash_with_preprocessing(vertices, faces, config, preprocess, timeout):
         tries.append(preprocess)
         if preprocess == "auto":
             raise objects._CoacdChildError("killed by signal 6")
-        return real(vertices, faces, config, preprocess)
+        return real(vertices, faces, config, preprocess, timeout)
 
     monkeypatch.setattr(objects, "_coacd_in_child", crash_with_preprocessing)
     box = trimesh.creation.box(extents=(0.05, 0.04, 0.03))
@@ -84,6 +84,23 @@ def test_after_a_crash_a_watertight_mesh_is_decomposed_without_preprocessing(mon
     assert tries == ["auto", "off"] and len(hulls) == 1
     volume = trimesh.convex.convex_hull(hulls[0]).volume
     assert volume == pytest.approx(0.05 * 0.04 * 0.03, rel=1e-3)
+
+
+def test_a_coacd_run_past_its_time_limit_is_killed_and_not_retried(monkeypatch):
+    # A child that cannot finish within the limit (here 0.05 s: not even Python starts) is killed; the caller
+    # gets a DecompositionTimeoutError (a MeshError) at once, without the second, preprocessing-free try that
+    # a crash gets.
+    real, tries = objects._coacd_in_child, []
+
+    def counted(vertices, faces, config, preprocess, timeout):
+        tries.append(preprocess)
+        return real(vertices, faces, config, preprocess, timeout)
+
+    monkeypatch.setattr(objects, "_coacd_in_child", counted)
+    box = trimesh.creation.box(extents=(0.05, 0.04, 0.03))
+    with pytest.raises(objects.DecompositionTimeoutError, match="ran past 0.05 s"):
+        objects._decompose(np.asarray(box.vertices), np.asarray(box.faces), DecompositionConfig(), "coacd", 0.05)
+    assert tries == ["auto"]
 
 
 def test_part_labels_by_name_and_index(decomposition):

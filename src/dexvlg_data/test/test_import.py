@@ -28,7 +28,7 @@ HULL = DecompositionConfig(method="hull")  # fast and CoACD-free for the tests t
 
 
 def _fast(**kwargs) -> ImportConfig:
-    return ImportConfig(decomposition=HULL, isolate_decomposition=False, **kwargs)
+    return ImportConfig(decomposition=HULL, **kwargs)
 
 
 def _mug_like() -> trimesh.Trimesh:
@@ -182,7 +182,7 @@ def test_cli_imports_a_folder_and_writes_the_report(tmp_path, capsys):
     assert "rejected" in capsys.readouterr().out
 
 
-# ----------------------------------------------------------------- real package meshes, CoACD in a worker process
+# ------------------------------------------------------------ real package meshes, CoACD in a child process
 
 
 @pytest.fixture(scope="module")
@@ -239,3 +239,17 @@ def test_a_mesh_that_aborts_coacd_is_decomposed_without_its_preprocessing(coacd_
     for piece in brick.pieces:  # the pieces lie on the brick, in its frame
         assert np.all(piece.min(axis=0) >= brick.obj.mesh.bounds[0] - 0.01)
         assert np.all(piece.max(axis=0) <= brick.obj.mesh.bounds[1] + 0.01)
+
+
+def test_a_decomposition_past_its_time_limit_rejects_that_mesh_and_the_batch_goes_on(tmp_path):
+    # decomposition_timeout reaches dexvlg_core's CoACD child: 0.05 s kills it before it can start. The mesh is
+    # rejected with code "timeout"; the next one, with the convex-hull method, is imported.
+    box = trimesh.creation.box(extents=(0.05, 0.04, 0.03))
+    jobs = [ImportJob(box, category="box", object_id="slow"), ImportJob(box, category="box", object_id="fast")]
+    fresh_cache = DecompositionConfig(cache_dir=str(tmp_path))
+    objects, report = import_meshes(jobs[:1], ImportConfig(decomposition=fresh_cache, decomposition_timeout=0.05))
+    more, report = import_meshes(jobs[1:], _fast(), report=report)
+    assert not objects and [o.obj.object_id for o in more] == ["fast"]
+    (rejected,) = report.rejected
+    assert (rejected.name, rejected.stage, rejected.code) == ("slow", "decompose", "timeout")
+    assert "ran past 0.05 s" in rejected.reason

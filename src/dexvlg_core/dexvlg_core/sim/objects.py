@@ -30,6 +30,10 @@ class MeshError(ValueError):
     """A mesh that cannot become a simulated object (fails to load, empty, non-finite, flat, bad labels)."""
 
 
+class DecompositionTimeoutError(MeshError):
+    """CoACD ran past its time limit on this mesh (its child process was killed)."""
+
+
 @dataclass(frozen=True)
 class DecompositionConfig:
     """How the collision shape is made. ``method``: "coacd" (falls back to "hull" if CoACD is missing) or "hull"."""
@@ -153,6 +157,9 @@ def mesh_key(vertices: np.ndarray, faces: np.ndarray) -> str:
     return digest.hexdigest()[:32]
 
 
+COACD_TIMEOUT_S = 1800.0  # default limit of one CoACD run
+
+
 def _coacd_available() -> bool:
     try:
         import coacd  # noqa: F401
@@ -161,7 +168,8 @@ def _coacd_available() -> bool:
     return True
 
 
-def _decompose(vertices: np.ndarray, faces: np.ndarray, config: DecompositionConfig, method: str) -> list[np.ndarray]:
+def _decompose(vertices: np.ndarray, faces: np.ndarray, config: DecompositionConfig, method: str,
+               timeout: float = COACD_TIMEOUT_S) -> list[np.ndarray]:
     if method == "hull":
         hull = trimesh.Trimesh(vertices, faces, process=False).convex_hull
         return [np.asarray(hull.vertices, dtype=np.float64)]
@@ -169,12 +177,12 @@ def _decompose(vertices: np.ndarray, faces: np.ndarray, config: DecompositionCon
     # a procedural lamp with every seed; a segfault on bad indices), which no try/except can catch; it runs in a
     # child process, so that this becomes a MeshError for this one object and not the end of the worker and the
     # objects beside it. After a crash a watertight mesh is tried once more without the preprocessing, which it
-    # does not need (the lamp then decomposes); an open mesh needs it, and is given up.
+    # does not need (the lamp then decomposes); an open mesh needs it, and is given up. A timeout is not retried.
     failures = []
     watertight = trimesh.Trimesh(vertices, faces, process=False).is_watertight
     for preprocess in ("auto", "off") if watertight else ("auto",):
         try:
-            return _coacd_in_child(vertices, faces, config, preprocess)
+            return _coacd_in_child(vertices, faces, config, preprocess, timeout)
         except _CoacdChildError as crash:
             failures.append(f"preprocess {preprocess}: {crash}")
     raise MeshError("CoACD crashed on this mesh (" + "; ".join(failures) + ")")
@@ -184,12 +192,8 @@ class _CoacdChildError(RuntimeError):
     """The CoACD child process died or failed."""
 
 
-COACD_TIMEOUT_S = 1800.0
-
-
-def _coacd_in_child(
-    vertices: np.ndarray, faces: np.ndarray, config: DecompositionConfig, preprocess: str
-) -> list[np.ndarray]:
+def _coacd_in_child(vertices: np.ndarray, faces: np.ndarray, config: DecompositionConfig, preprocess: str,
+                    timeout: float = COACD_TIMEOUT_S) -> list[np.ndarray]:
     import subprocess
     import sys
     import tempfile
@@ -206,9 +210,9 @@ def _coacd_in_child(
         command = [sys.executable, "-c", "import sys; from dexvlg_core.sim.objects import coacd_child_main; "
                    "coacd_child_main(sys.argv[1], sys.argv[2])", str(inputs), str(outputs)]
         try:
-            done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=COACD_TIMEOUT_S)
+            done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=timeout)
         except subprocess.TimeoutExpired as error:
-            raise _CoacdChildError(f"ran past {COACD_TIMEOUT_S:.0f} s") from error
+            raise DecompositionTimeoutError(f"CoACD ran past {timeout:g} s on this mesh") from error
         if done.returncode != 0:
             how = f"killed by signal {-done.returncode}" if done.returncode < 0 else f"exit status {done.returncode}"
             last = (done.stderr.strip().splitlines() or [""])[-1][:200]
@@ -240,8 +244,11 @@ def coacd_child_main(inputs: str, outputs: str) -> None:
 
 
 def convex_pieces(vertices: np.ndarray, faces: np.ndarray, config: DecompositionConfig | None = None,
-                  key: str | None = None) -> tuple[list[np.ndarray], str]:
-    """Vertex arrays of the convex collision pieces and the method used, from the disk cache when present."""
+                  key: str | None = None, timeout: float = COACD_TIMEOUT_S) -> tuple[list[np.ndarray], str]:
+    """Vertex arrays of the convex collision pieces and the method used, from the disk cache when present.
+
+    CoACD runs in a child process: a crash is a MeshError, a run past ``timeout`` seconds a DecompositionTimeoutError.
+    """
     config = config or DecompositionConfig()
     if config.method not in ("coacd", "hull"):
         raise ValueError(f"unknown decomposition method {config.method!r}; use 'coacd' or 'hull'")
@@ -263,7 +270,7 @@ def convex_pieces(vertices: np.ndarray, faces: np.ndarray, config: Decomposition
                 return [stored[f"hull{i}"] for i in range(int(stored["count"]))], method
         except Exception:  # a corrupt cache entry is recomputed, not fatal
             pass
-    hulls = _decompose(vertices, faces, config, method)
+    hulls = _decompose(vertices, faces, config, method, timeout)
     try:
         # Written under a unique name and renamed: parallel workers may decompose the same mesh at once.
         with atomic_path(path, ".tmp.npz") as tmp:

@@ -5,8 +5,8 @@
     -> part segmentation (Segmenter) -> part names (PartNamer) -> part colors from the mesh's own colors
 
 Every failure is a per-object ``MeshImportError`` (stage, code, reason); ``import_meshes`` goes on with the next
-mesh and fills an ``ImportReport``. CoACD can abort the whole process on some inputs (a C++ assertion), so by
-default it runs in a separate worker process: a crash or a timeout rejects that one mesh and the worker restarts.
+mesh and fills an ``ImportReport``. CoACD can abort the whole process on some inputs (a C++ assertion); dexvlg_core
+runs it in a child process, so a crash or a run past ``decomposition_timeout`` rejects that one mesh.
 
 CLI: ``dexvlg import-meshes PATHS... --out DIR`` (``add_parser`` / ``run``).
 """
@@ -14,16 +14,10 @@ CLI: ``dexvlg import-meshes PATHS... --out DIR`` (``add_parser`` / ``run``).
 from __future__ import annotations
 
 import argparse
-import os
-import subprocess
-import sys
-import tempfile
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import IO
 
 import numpy as np
 import trimesh
@@ -102,7 +96,6 @@ class ImportConfig:
     decompose: bool = True
     max_pieces: int = 200  # the reference pipeline drops objects CoACD splits into more pieces
     decomposition: object | None = None  # dexvlg_core.sim.objects.DecompositionConfig; None: its defaults
-    isolate_decomposition: bool = True  # run CoACD in a worker process (crash- and hang-proof)
     decomposition_timeout: float = 600.0  # seconds per mesh
     max_parts: int = 8  # of the default segmenter
 
@@ -121,103 +114,19 @@ class ImportedObject:
     faces_in: int
 
 
-# ------------------------------------------------------------------------------------------- decomposition worker
+def _decompose(mesh: trimesh.Trimesh, config: ImportConfig) -> tuple[list[np.ndarray], str]:
+    from dexvlg_core.sim.objects import DecompositionTimeoutError, convex_pieces
 
-
-class DecompositionWorker:
-    """CoACD through ``dexvlg_core.sim.objects.convex_pieces`` in a separate process (``decompose_worker``),
-    restarted after a crash or a timeout. Started with ``subprocess``, so it works from any script.
-    """
-
-    def __init__(self) -> None:
-        self._process: subprocess.Popen | None = None
-        self._send: Connection | None = None
-        self._recv: Connection | None = None
-        self._stderr: IO[bytes] | None = None
-
-    def _start(self) -> None:
-        self._stderr = tempfile.TemporaryFile()
-        self._process = subprocess.Popen([sys.executable, "-m", "dexvlg_data.objects.decompose_worker"],
-                                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._stderr,
-                                         env=dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path)))
-        self._send = Connection(os.dup(self._process.stdin.fileno()), readable=False)  # type: ignore[union-attr]
-        self._recv = Connection(os.dup(self._process.stdout.fileno()), writable=False)  # type: ignore[union-attr]
-        self._process.stdin.close()  # type: ignore[union-attr]
-        self._process.stdout.close()  # type: ignore[union-attr]
-
-    def _last_error_line(self) -> str:
-        if self._stderr is None:
-            return ""
-        self._stderr.seek(0)
-        lines = [line for line in self._stderr.read().decode(errors="replace").splitlines() if line.strip()]
-        if not lines:
-            return ""
-        last = lines[-1]
-        return last[last.index("Assertion"):][:300] if "Assertion" in last else last[-300:]
-
-    def close(self) -> None:
-        """Stop the worker process."""
-        if self._process is not None:
-            try:
-                self._send.send(None)  # type: ignore[union-attr]
-            except (OSError, ValueError):
-                pass
-            try:
-                self._process.wait(timeout=2)
-            except subprocess.TimeoutExpired:
-                self._process.kill()
-                self._process.wait(timeout=5)
-        for handle in (self._send, self._recv, self._stderr):
-            if handle is not None:
-                handle.close()
-        self._process = self._send = self._recv = self._stderr = None
-
-    def __enter__(self) -> DecompositionWorker:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def decompose(self, vertices: np.ndarray, faces: np.ndarray, config: object | None,
-                  timeout: float) -> tuple[list[np.ndarray], str]:
-        """Convex pieces of a mesh; MeshImportError when the worker crashes, times out or fails."""
-        if self._process is None or self._process.poll() is not None:
-            self.close()
-            self._start()
-        try:
-            self._send.send((vertices, faces, config))  # type: ignore[union-attr]
-            if not self._recv.poll(timeout):  # type: ignore[union-attr]
-                self._process.kill()  # type: ignore[union-attr]
-                self.close()
-                raise MeshImportError("decompose", "timeout", f"CoACD took longer than {timeout:.0f} s")
-            status, payload, method = self._recv.recv()  # type: ignore[union-attr]
-        except (EOFError, OSError) as error:
-            try:
-                code = self._process.wait(timeout=5)  # type: ignore[union-attr]
-            except subprocess.TimeoutExpired:
-                code = None
-            detail = self._last_error_line()
-            self.close()
-            raise MeshImportError("decompose", "crashed", f"CoACD crashed (exit code {code})"
-                                  + (f": {detail}" if detail else "")) from error
-        if status != "ok":
-            raise MeshImportError("decompose", "failed", str(payload))
-        return payload, method
-
-
-def _decompose(mesh: trimesh.Trimesh, config: ImportConfig, worker: DecompositionWorker | None,
-               ) -> tuple[list[np.ndarray], str]:
     vertices = np.asarray(mesh.vertices, dtype=np.float64)
     faces = np.asarray(mesh.faces, dtype=np.int64)
-    if worker is not None:
-        hulls, method = worker.decompose(vertices, faces, config.decomposition, config.decomposition_timeout)
-    else:
-        from dexvlg_core.sim.objects import convex_pieces
-
-        try:
-            hulls, method = convex_pieces(vertices, faces, config.decomposition)  # type: ignore[arg-type]
-        except Exception as error:
-            raise MeshImportError("decompose", "failed", f"{type(error).__name__}: {error}") from error
+    try:
+        hulls, method = convex_pieces(vertices, faces, config.decomposition,  # type: ignore[arg-type]
+                                      timeout=config.decomposition_timeout)
+    except DecompositionTimeoutError as error:
+        raise MeshImportError("decompose", "timeout", str(error)) from error
+    except Exception as error:
+        code = "crashed" if "CoACD crashed" in str(error) else "failed"
+        raise MeshImportError("decompose", code, f"{type(error).__name__}: {error}") from error
     if len(hulls) > config.max_pieces:
         raise MeshImportError("decompose", "too-many-pieces",
                               f"{len(hulls)} convex pieces > {config.max_pieces} (too intricate to simulate)")
@@ -290,13 +199,11 @@ def import_mesh(
     config: ImportConfig | None = None,
     segmenter: Segmenter | None = None,
     namer: PartNamer | None = None,
-    worker: DecompositionWorker | None = None,
     source_name: str | None = None,
 ) -> ImportedObject:
     """Import one mesh file (or trimesh). Raises MeshImportError (stage, code, reason) when it cannot be used.
 
-    ``category`` defaults to the file name ("mug.obj" -> "mug"). With ``config.isolate_decomposition`` and no
-    ``worker``, a worker process is started for this call only (batches should pass one).
+    ``category`` defaults to the file name ("mug.obj" -> "mug").
     """
     config = config or ImportConfig()
     oid = _object_id(source, object_id)
@@ -337,13 +244,7 @@ def import_mesh(
 
     pieces, method = [], "none"
     if config.decompose:
-        own_worker = worker is None and config.isolate_decomposition
-        active = DecompositionWorker() if own_worker else worker
-        try:
-            pieces, method = _decompose(mesh, config, active)
-        finally:
-            if own_worker and active is not None:
-                active.close()
+        pieces, method = _decompose(mesh, config)
     lap("decompose")
 
     segmenter = segmenter or ConvexPieceSegmenter(ConvexPieceConfig(max_parts=config.max_parts))
@@ -415,39 +316,34 @@ def import_meshes(
     config = config or ImportConfig()
     report = report if report is not None else ImportReport()
     results = []
-    worker = DecompositionWorker() if (config.decompose and config.isolate_decomposition) else None
-    try:
-        for job in jobs:
-            job = job if isinstance(job, ImportJob) else ImportJob(job)
-            oid = job.object_id or _object_id(job.source, None)
-            name = str(job.source) if isinstance(job.source, (str, Path)) else (job.source_name or oid)
-            job_config = replace(config, size=job.size if job.size else config.size,
-                                 up_axis=job.up_axis or config.up_axis)
-            start = time.perf_counter()
-            try:
-                imported = import_mesh(job.source, job.category, object_id=oid, config=job_config,
-                                       segmenter=segmenter, namer=namer, worker=worker, source_name=job.source_name)
-            except MeshImportError as error:
-                report.add(ImportRecord(oid, name, "rejected", category=job.category or "", stage=error.stage,
-                                        code=error.code, reason=error.reason,
-                                        seconds=round(time.perf_counter() - start, 3)))
-                continue
-            except Exception as error:  # a bug or an unforeseen input: reject this one, keep going
-                report.add(ImportRecord(oid, name, "rejected", category=job.category or "", stage="internal",
-                                        code="error", reason=f"{type(error).__name__}: {error}",
-                                        seconds=round(time.perf_counter() - start, 3)))
-                continue
-            obj = imported.obj
-            report.add(ImportRecord(oid, name, "imported", category=obj.category, faces_in=imported.faces_in,
-                                    faces_out=len(obj.mesh.faces), collision_pieces=len(imported.pieces),
-                                    parts=list(obj.part_names), seconds=round(time.perf_counter() - start, 3),
-                                    timings=imported.timings, warnings=imported.warnings))
-            results.append(imported)
-            if on_object is not None:
-                on_object(imported)  # type: ignore[operator]
-    finally:
-        if worker is not None:
-            worker.close()
+    for job in jobs:
+        job = job if isinstance(job, ImportJob) else ImportJob(job)
+        oid = job.object_id or _object_id(job.source, None)
+        name = str(job.source) if isinstance(job.source, (str, Path)) else (job.source_name or oid)
+        job_config = replace(config, size=job.size if job.size else config.size,
+                             up_axis=job.up_axis or config.up_axis)
+        start = time.perf_counter()
+        try:
+            imported = import_mesh(job.source, job.category, object_id=oid, config=job_config,
+                                   segmenter=segmenter, namer=namer, source_name=job.source_name)
+        except MeshImportError as error:
+            report.add(ImportRecord(oid, name, "rejected", category=job.category or "", stage=error.stage,
+                                    code=error.code, reason=error.reason,
+                                    seconds=round(time.perf_counter() - start, 3)))
+            continue
+        except Exception as error:  # a bug or an unforeseen input: reject this one, keep going
+            report.add(ImportRecord(oid, name, "rejected", category=job.category or "", stage="internal",
+                                    code="error", reason=f"{type(error).__name__}: {error}",
+                                    seconds=round(time.perf_counter() - start, 3)))
+            continue
+        obj = imported.obj
+        report.add(ImportRecord(oid, name, "imported", category=obj.category, faces_in=imported.faces_in,
+                                faces_out=len(obj.mesh.faces), collision_pieces=len(imported.pieces),
+                                parts=list(obj.part_names), seconds=round(time.perf_counter() - start, 3),
+                                timings=imported.timings, warnings=imported.warnings))
+        results.append(imported)
+        if on_object is not None:
+            on_object(imported)  # type: ignore[operator]
     return results, report
 
 
