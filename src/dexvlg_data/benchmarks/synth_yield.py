@@ -29,6 +29,7 @@ import trimesh  # noqa: E402
 
 from dexvlg_data.objects.families import generate  # noqa: E402
 from dexvlg_data.synth import OptimizerConfig, SynthConfig, prepare_object, synthesize, validate  # noqa: E402
+from dexvlg_data.synth.config import override  # noqa: E402
 from dexvlg_data.synth.driver import failure_kind  # noqa: E402
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
@@ -71,13 +72,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--batch", type=int, default=16)
     parser.add_argument("--iterations", type=int, default=200)
+    parser.add_argument("--set", action="append", metavar="PATH=VALUE",
+                        help="a synthesis setting, e.g. postures.curl_angle=0.15 (dexvlg_data.synth.config)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--cases", default=DEFAULT_CASES, help="comma-separated category:part")
     parser.add_argument("--out", default=str(REPO_ROOT / "results" / "synth_core.json"))
     parser.add_argument("--sdf-only", action="store_true", help="only the distance-grid accuracy and speed")
     args = parser.parse_args()
     torch.set_num_threads(1)
-    config = SynthConfig(batch_size=args.batch, optimizer=OptimizerConfig(iterations=args.iterations))
+    config = override(SynthConfig(batch_size=args.batch, optimizer=OptimizerConfig(iterations=args.iterations)),
+                      args.set or ())
     cases = [tuple(c.split(":")) for c in args.cases.split(",")]
 
     if args.sdf_only:
@@ -130,8 +134,8 @@ def main() -> None:
     validated = sum(r["validated"] for r in rows)
     total_cpu = sum(cpu.values())
     result = {
-        "config": {"batch": args.batch, "iterations": args.iterations, "seed": args.seed, "torch_threads": 1,
-                   "cases": [f"{c}:{p}" for c, p in cases]},
+        "config": {"batch": args.batch, "iterations": args.iterations, "set": args.set or [], "seed": args.seed,
+                   "torch_threads": 1, "cases": [f"{c}:{p}" for c, p in cases]},
         "yield": summary(lambda r: True),
         "yield_per_style": {s: summary(lambda r, s=s: r["style"] == s) for s in ("wrap", "pinch")},
         "yield_per_kind": {k: summary(lambda r, k=k: r["kind"] == k) for k in sorted({r["kind"] for r in rows})},

@@ -25,6 +25,7 @@ import os
 import platform
 import time
 from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 
 os.environ.setdefault("MUJOCO_GL", "egl")
@@ -34,7 +35,7 @@ import numpy as np  # noqa: E402
 
 from dexvlg_core.grasp_io import read_grasps  # noqa: E402
 from dexvlg_data.objects.families.splits import HELDOUT_CATEGORIES, TRAIN_CATEGORIES, split_of  # noqa: E402
-from dexvlg_data.synth.config import EnergyConfig, OptimizerConfig, SynthConfig  # noqa: E402
+from dexvlg_data.synth.config import OptimizerConfig, SynthConfig, override  # noqa: E402
 from dexvlg_data.synth.driver import DatasetDir, ObjectRef, SynthPlan, run_plan, summarize  # noqa: E402
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
@@ -225,6 +226,8 @@ def main() -> None:
     parser.add_argument("--categories", type=int, default=6, help="training categories (every n-th)")
     parser.add_argument("--batch", type=int, default=8)
     parser.add_argument("--iterations", type=int, default=OptimizerConfig().iterations)
+    parser.add_argument("--set", action="append", metavar="PATH=VALUE",
+                        help="a synthesis setting for both variants, e.g. energy.weights.force_closure=15")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--dfc-objects", type=int, default=4, help="objects (the first ones) of the DFC run; 0: none")
     parser.add_argument("--q1-grasps", type=int, default=200, help="validated grasps to compute Q1 for")
@@ -243,13 +246,13 @@ def main() -> None:
         return
 
     objects = bench_objects(args.per_category, args.categories)
-    base = SynthConfig(batch_size=args.batch, optimizer=OptimizerConfig(iterations=args.iterations))
+    base = override(SynthConfig(batch_size=args.batch, optimizer=OptimizerConfig(iterations=args.iterations)),
+                    args.set or ())
     variants = {"lp": (base, objects)}
-    if args.dfc_objects:
-        variants["dfc"] = (SynthConfig(batch_size=args.batch, optimizer=base.optimizer,
-                                       energy=EnergyConfig(fc_lp=False)), objects[: args.dfc_objects])
+    if args.dfc_objects:  # the same settings with plain DFC
+        variants["dfc"] = (replace(base, energy=replace(base.energy, fc_lp=False)), objects[: args.dfc_objects])
     report: dict = {"objects": [o.object_id for o in objects], "work": args.work, "config": {
-        "batch": args.batch, "iterations": args.iterations, "workers": args.workers}}
+        "batch": args.batch, "iterations": args.iterations, "workers": args.workers, "set": args.set or []}}
     for name, (config, members) in variants.items():
         root = Path(args.work) / name
         start = time.perf_counter()

@@ -244,6 +244,17 @@ def test_command_line(objects, tmp_path, capsys):
     assert json.loads((stopping / "plan.json").read_text())["stop_when_empty"] is True
     assert main(["synth", "--objects", "mug", "--out", str(out)]) == 2  # bad item: one-line error
     assert main(["synth", "--out", str(tmp_path / "none"), "--summary"]) == 2
+    # --set: any setting; it is part of the plan, so the directory made without it refuses it
+    tuned = ["synth", "--meshes", str(folder), "--batch", "2", "--iterations", "5", "--styles", "pinch",
+             "--workers", "0", "--set", "energy.weights.force_closure=15", "--set", "postures.curl_angle=0.15"]
+    capsys.readouterr()
+    assert main([*tuned, "--out", str(out)]) == 2
+    assert "made with another plan" in capsys.readouterr().err
+    assert main([*tuned, "--out", str(tmp_path / "tuned")]) == 0
+    config = json.loads((tmp_path / "tuned" / "plan.json").read_text())["config"]
+    assert config["energy"]["weights"]["force_closure"] == 15.0 and config["postures"]["curl_angle"] == 0.15
+    assert main([*tuned, "--out", str(tmp_path / "bad"), "--set", "energy.weights.grip=1"]) == 2
+    assert "no field 'grip'" in capsys.readouterr().err
 
 
 def test_failure_kinds():

@@ -4,6 +4,7 @@
     dexvlg synth --objects "mug:0,bottle:3" --out /tmp/grasps --batch 16
     dexvlg synth --meshes data/imported --out data/grasps/package      # save_part_object directories
     dexvlg synth --out data/grasps/train --summary                     # counts of what is there
+    dexvlg synth --objects "mug:0" --out /tmp/g --set energy.weights.force_closure=15 --set postures.curl_angle=0.15
 
 Kill it at any point and run the same command again: it continues where it stopped (driver module doc).
 """
@@ -16,7 +17,7 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
-from dexvlg_data.synth.config import STYLES, OptimizerConfig, SynthConfig
+from dexvlg_data.synth.config import STYLES, OptimizerConfig, SynthConfig, override
 from dexvlg_data.synth.driver import ObjectRef, SynthPlan, run_plan, summarize
 
 
@@ -43,6 +44,7 @@ def plan_from_args(args: argparse.Namespace) -> SynthPlan:
     config = SynthConfig(batch_size=args.batch)
     if args.iterations:
         config = replace(config, optimizer=replace(OptimizerConfig(), iterations=args.iterations))
+    config = override(config, args.set or ())  # recorded in plan.json and its fingerprint, like every setting
     styles = tuple(args.styles.split(","))
     if unknown := set(styles) - set(STYLES):
         raise ValueError(f"unknown styles {sorted(unknown)}; expected {STYLES}")
@@ -64,6 +66,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--stop-when-empty", action="store_true",
                         help="a (part, style) stops after a batch that validates nothing (SynthPlan.stop_when_empty)")
     parser.add_argument("--iterations", type=int, default=0, help="optimizer iterations (0: the config's)")
+    parser.add_argument("--set", action="append", metavar="PATH=VALUE",
+                        help="any synthesis setting, e.g. energy.weights.force_closure=15 (repeatable; "
+                             "dexvlg_data.synth.config names them)")
     parser.add_argument("--styles", default=",".join(STYLES))
     parser.add_argument("--workers", type=int, default=1, help="worker processes (0: in this process)")
     parser.add_argument("--backend", choices=("process", "ray"), default="process")

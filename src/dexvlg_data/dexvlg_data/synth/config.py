@@ -6,7 +6,9 @@ it was made. Lengths in metres, angles in radians unless a name says degrees.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field, fields, is_dataclass, replace
 
 STYLES: tuple[str, ...] = ("wrap", "pinch")
 
@@ -182,3 +184,59 @@ class SynthConfig:
     hand_sphere_spacing: float = 0.5  # collision spheres every half radius: their union hugs the capsules (0.3 mm)
     barrier_points: int = 1024  # samples of the other parts for the barrier
     torch_threads: int = 0  # 0: leave torch's setting alone
+
+
+# ---------------------------------------------------------------------------------------------- overrides
+def _parse_value(text: str, current: object, key: str) -> object:
+    """``text`` as the type of the field's current value (bool, int, float, str, None-able str, tuple)."""
+    try:
+        if isinstance(current, bool):
+            if text.lower() not in ("true", "false", "1", "0"):
+                raise ValueError("expected true or false")
+            return text.lower() in ("true", "1")
+        if isinstance(current, int):
+            return int(text)
+        if isinstance(current, float):
+            return float(text)
+        if isinstance(current, tuple):
+            items = json.loads(text)
+            if not isinstance(items, list) or len(items) != len(current):
+                raise ValueError(f"expected a JSON list of {len(current)} numbers")
+            return tuple(type(old)(new) for old, new in zip(current, items, strict=True))
+        if current is None or isinstance(current, str):
+            return None if text.lower() == "none" else text
+    except (ValueError, TypeError) as error:
+        raise ValueError(f"--set {key}={text}: {error}") from None
+    raise ValueError(f"--set {key}: a {type(current).__name__} cannot be set from the command line")
+
+
+def override(config: SynthConfig, assignments: Sequence[str]) -> SynthConfig:
+    """``config`` with ``PATH=VALUE`` assignments applied, e.g. ``energy.weights.force_closure=15``,
+    ``optimizer.iterations=300``, ``postures.curl_angle=0.15``. Values take the type of the field they replace;
+    an unknown path or a value of the wrong type is a ValueError that names the choices.
+    """
+    for assignment in assignments:
+        key, sep, text = assignment.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            raise ValueError(f"--set takes PATH=VALUE, got {assignment!r}")
+        config = _replaced(config, key.split("."), text.strip(), key)
+    return config
+
+
+def _replaced(node: object, path: list[str], text: str, key: str) -> object:
+    names = [f.name for f in fields(node)]  # type: ignore[arg-type]
+    if path[0] not in names:
+        where = key[: len(key) - len(".".join(path))].rstrip(".") or "SynthConfig"
+        raise ValueError(f"--set {key}: {where} has no field {path[0]!r}; choose from {', '.join(names)}")
+    current = getattr(node, path[0])
+    if len(path) > 1:
+        if not is_dataclass(current):
+            raise ValueError(f"--set {key}: {path[0]!r} is a value, not a group of settings")
+        value = _replaced(current, path[1:], text, key)
+    elif is_dataclass(current):
+        raise ValueError(f"--set {key}: {path[0]!r} is a group; set one of its fields: "
+                         + ", ".join(f"{key}.{f.name}" for f in fields(current)))
+    else:
+        value = _parse_value(text, current, key)
+    return replace(node, **{path[0]: value})  # type: ignore[type-var]
