@@ -26,6 +26,7 @@ def test_power_grasp_holds_in_all_six_directions(power):
     assert d.passed and d.directions == ("+x", "-x", "+y", "-y", "+z", "-z") and all(d.held)
     assert max(d.translation_mm) < 50.0 and max(d.rotation_deg) < 15.0
     assert d.steps == 100 + 100 + 6 * 500  # 0.4 s + 0.4 s at 4 ms once, then 2 s in each direction
+    assert d.squeezed_contacts >= 5 and d.squeezed_mm < 20.0 and d.squeezed_deg < 10.0  # gripped before any push
     assert power.penetration.depth_mm < 3.0 and power.self_penetration.depth_mm < 3.0
     assert set(power.contacts.fingers) == {"palm", "middle", "ring", "little", "thumb"}
     assert power.contact_fingers_match is True
@@ -39,6 +40,7 @@ def test_same_pose_with_an_open_hand_fails(cube):
     assert not d.passed and sum(d.held) <= 2  # at most the palm's own side and one lucky direction
     assert max(d.translation_mm) > 50.0
     assert "slipped" in result.reason and "-z" in result.reason  # nothing holds it against -z
+    assert d.squeezed_contacts == 0  # the hand never touched it: each push carries it off freely
 
 
 def test_power_grasp_without_squeeze_fails(cube):

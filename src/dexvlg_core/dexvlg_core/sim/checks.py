@@ -449,6 +449,23 @@ class DisturbanceResult:
     rotation_deg: tuple[float, ...] = ()
     held: tuple[bool, ...] = ()
     steps: int = 0
+    # Where the closing and the squeeze left the object, before any push: how far it moved from its start and how
+    # many MuJoCo contacts it has with the hand. No contact here means the hand let go (or pushed the object out)
+    # while closing, and every push then carries it away freely: a different fault from a grip too weak to hold.
+    squeezed_mm: float = 0.0
+    squeezed_deg: float = 0.0
+    squeezed_contacts: int = 0
+
+
+def hand_object_contacts(scene: Scene) -> int:
+    """Active MuJoCo contacts between the hand's collision geoms and the object's, in the current state."""
+    d = scene.data
+    if d.ncon == 0:
+        return 0
+    geom1, geom2 = d.contact.geom1[: d.ncon], d.contact.geom2[: d.ncon]
+    hand, obj = scene.hand_geoms, scene.object_geoms
+    pairs = (np.isin(geom1, hand) & np.isin(geom2, obj)) | (np.isin(geom2, hand) & np.isin(geom1, obj))
+    return int(pairs.sum())
 
 
 def disturbance_test(scene: Scene, postures: GraspPostures) -> DisturbanceResult:
@@ -474,6 +491,8 @@ def disturbance_test(scene: Scene, postures: GraspPostures) -> DisturbanceResult
     check_stable(scene, f"closing ({first})")
     _interpolate(scene, ctrl_grasp, ctrl_squeeze, n_squeeze)
     check_stable(scene, f"squeezing ({first})")
+    squeezed_m, squeezed_deg = _pose_change(start, scene.object_pose())
+    squeezed_contacts = hand_object_contacts(scene)
     squeezed = mujoco.MjData(scene.model)
     mujoco.mj_copyData(squeezed, scene.model, scene.data)
     names, moved, turned, held = [], [], [], []
@@ -496,7 +515,8 @@ def disturbance_test(scene: Scene, postures: GraspPostures) -> DisturbanceResult
     reason = (f"held in all {len(held)} directions (max {max(moved):.1f} mm, {max(turned):.1f} deg)" if passed
               else f"object slipped under {', '.join(failed)}; limits {1e3 * cfg.max_translation:.0f} mm, "
                    f"{cfg.max_rotation_deg:.0f} deg")
-    return DisturbanceResult(passed, reason, tuple(names), tuple(moved), tuple(turned), tuple(held), steps)
+    return DisturbanceResult(passed, reason, tuple(names), tuple(moved), tuple(turned), tuple(held), steps,
+                             1e3 * squeezed_m, squeezed_deg, squeezed_contacts)
 
 
 @dataclass
