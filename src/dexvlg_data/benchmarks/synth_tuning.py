@@ -7,7 +7,8 @@ Samples ``--units`` (object, part, style) units of a ``dexvlg synth`` dataset di
 validated grasps in their first batch, where a setting can move the count either way, a few with none), and runs
 each variant (``name:PATH=VALUE[,PATH=VALUE...]``, see ``dexvlg synth --set``) plus the dataset's own settings
 ("base") on them: one batch of the unit's first seed each, validated in MuJoCo. Per variant: validated grasps,
-failures by kind, Q1 (synth.quality) and closure share of the validated ones, penetration, CPU seconds. "base"
+failures by kind (and how many simulated failures had let go of the object by the end of the squeeze), Q1
+(synth.quality) and closure share of the validated ones, penetration, CPU seconds. "base"
 must reproduce the dataset's first-batch counts (checked: synthesis is deterministic); the comparison is then
 between settings on identical initial hands. Rows are appended per unit to --work/<variant>.jsonl, so a stopped
 run continues where it stopped.
@@ -88,6 +89,10 @@ def run_variants(configs: dict[str, SynthConfig], units: list[dict], work: Path)
                    "validated": len(valid), "optimized": len(checked),
                    "dataset_first_batch": unit["dataset_first_batch"],
                    "failures": dict(Counter(failure_kind(v.result.reason) for v in checked if not v.passed)),
+                   # simulated failures whose object the hand no longer touched after the squeeze (let go or
+                   # pushed out while closing), as opposed to a grip too weak for the push
+                   "released": sum(1 for v in checked if not v.passed and v.result.disturbance is not None
+                                   and v.result.disturbance.squeezed_contacts == 0),
                    "q1": [grasp_q1(g, target) for g in valid],
                    "penetration_mm": [g.scores.get("penetration_mm", 0.0) for g in valid],
                    "optimization_s": t1 - t0, "validation_s": t2 - t1}
@@ -114,7 +119,9 @@ def summary(rows: list[dict]) -> dict:
             "optimization_s": sum(r["optimization_s"] for r in rows),
             "validation_s": sum(r["validation_s"] for r in rows),
             "validated_per_core_hour": 3600 * validated / cpu if cpu else None,
-            "failures": dict(failures.most_common())}
+            "failures": dict(failures.most_common()),
+            # rows from before the evaluator reported squeezed_contacts lack it: then unknown, not zero
+            "released": sum(r["released"] for r in rows) if all("released" in r for r in rows) else None}
 
 
 def main() -> None:
