@@ -63,7 +63,8 @@ def test_a_coacd_crash_is_a_mesh_error_not_the_end_of_the_process():
     # preprocessing); a watertight one a second without the preprocessing.
     vertices = np.random.default_rng(0).random((8, 3))
     faces = np.array([[0, 1, 2], [0, 2, 10**6], [1, 2, 3]])
-    with pytest.raises(MeshError, match=r"CoACD crashed on this mesh \(preprocess auto: killed by signal 11\)$"):
+    with pytest.raises(objects.DecompositionCrashError,
+                       match=r"CoACD crashed on this mesh \(preprocess auto: killed by signal 11\)$"):
         objects._decompose(vertices, faces, DecompositionConfig(), "coacd")
 
 

@@ -60,6 +60,28 @@ def sample_units(dataset: Path, count: int, seed: int) -> list[dict]:
     return sorted(units, key=lambda u: (u["object"], u["part"], u["style"]))
 
 
+def _leaves(tree: dict, prefix: str = "") -> dict[str, object]:
+    """Nested settings as {"energy.weights.force_closure": 5.0, ...}."""
+    out: dict[str, object] = {}
+    for name, value in tree.items():
+        if isinstance(value, dict):
+            out.update(_leaves(value, f"{prefix}{name}."))
+        else:
+            out[prefix + name] = value
+    return out
+
+
+def dataset_config(recorded: dict) -> SynthConfig:
+    """The SynthConfig a dataset's plan.json recorded: the defaults with every recorded difference set."""
+    defaults = _leaves(json.loads(json.dumps(asdict(SynthConfig()))))
+    changed = [f"{path}={json.dumps(value) if isinstance(value, list) else value}"
+               for path, value in _leaves(recorded).items() if defaults.get(path) != value]
+    config = override(SynthConfig(), changed)
+    if json.loads(json.dumps(asdict(config))) != recorded:
+        raise SystemExit("plan.json's config has settings this code does not know; rerun with the code that made it")
+    return config
+
+
 def run_variants(configs: dict[str, SynthConfig], units: list[dict], work: Path) -> dict[str, list[dict]]:
     """One batch per unit and variant; rows appended to work/<variant>.jsonl and reused on a rerun. Units outside,
     variants inside: each object is prepared once for all variants that share its distance-grid settings.
@@ -68,9 +90,9 @@ def run_variants(configs: dict[str, SynthConfig], units: list[dict], work: Path)
     for name in configs:
         path = work / f"{name}.jsonl"
         rows[name] = [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+    done = {name: {(r["object"], r["part"], r["style"]) for r in rows[name]} for name in configs}
     for unit in units:
-        key = (unit["object"], unit["part"], unit["style"])
-        todo = [n for n in configs if key not in {(r["object"], r["part"], r["style"]) for r in rows[n]}]
+        todo = [n for n in configs if (unit["object"], unit["part"], unit["style"]) not in done[n]]
         prepared: dict = {}
         ref = ObjectRef(**unit["source"])
         for name in todo:
@@ -142,9 +164,7 @@ def main() -> None:
     if plan["version"] != PLAN_VERSION:
         raise SystemExit(f"{dataset} was made by plan version {plan['version']}, this code is {PLAN_VERSION}: "
                          "its first-batch counts are not this code's baseline")
-    base = SynthConfig(batch_size=plan["config"]["batch_size"])
-    if plan["config"]["optimizer"]["iterations"] != base.optimizer.iterations:
-        base = override(base, [f"optimizer.iterations={plan['config']['optimizer']['iterations']}"])
+    base = dataset_config(plan["config"])
     units = sample_units(dataset, args.units, args.seed)
     variants = {"base": []}
     for text in args.variant:

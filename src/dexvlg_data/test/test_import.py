@@ -253,3 +253,19 @@ def test_a_decomposition_past_its_time_limit_rejects_that_mesh_and_the_batch_goe
     (rejected,) = report.rejected
     assert (rejected.name, rejected.stage, rejected.code) == ("slow", "decompose", "timeout")
     assert "ran past 0.05 s" in rejected.reason
+
+
+def test_a_decomposition_that_crashes_on_every_try_rejects_that_mesh_as_crashed(tmp_path, monkeypatch):
+    # Both CoACD children (with and without its preprocessing) die: the mesh is rejected with code "crashed".
+    from dexvlg_core.sim import objects as sim_objects
+
+    def dies(vertices, faces, config, preprocess, timeout):
+        raise sim_objects._CoacdChildError("killed by signal 6")
+
+    monkeypatch.setattr(sim_objects, "_coacd_in_child", dies)
+    box = trimesh.creation.box(extents=(0.05, 0.04, 0.03))
+    config = ImportConfig(decomposition=DecompositionConfig(cache_dir=str(tmp_path)))
+    objects, report = import_meshes([ImportJob(box, category="box", object_id="brittle")], config)
+    (rejected,) = report.rejected
+    assert not objects and (rejected.stage, rejected.code) == ("decompose", "crashed")
+    assert "preprocess auto: killed by signal 6; preprocess off: killed by signal 6" in rejected.reason

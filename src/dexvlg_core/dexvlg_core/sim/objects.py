@@ -30,6 +30,10 @@ class MeshError(ValueError):
     """A mesh that cannot become a simulated object (fails to load, empty, non-finite, flat, bad labels)."""
 
 
+class DecompositionCrashError(MeshError):
+    """CoACD's process died on this mesh (an abort or a segfault in its native code), on every try."""
+
+
 class DecompositionTimeoutError(MeshError):
     """CoACD ran past its time limit on this mesh (its child process was killed)."""
 
@@ -185,7 +189,7 @@ def _decompose(vertices: np.ndarray, faces: np.ndarray, config: DecompositionCon
             return _coacd_in_child(vertices, faces, config, preprocess, timeout)
         except _CoacdChildError as crash:
             failures.append(f"preprocess {preprocess}: {crash}")
-    raise MeshError("CoACD crashed on this mesh (" + "; ".join(failures) + ")")
+    raise DecompositionCrashError("CoACD crashed on this mesh (" + "; ".join(failures) + ")")
 
 
 class _CoacdChildError(RuntimeError):
@@ -247,7 +251,8 @@ def convex_pieces(vertices: np.ndarray, faces: np.ndarray, config: Decomposition
                   key: str | None = None, timeout: float = COACD_TIMEOUT_S) -> tuple[list[np.ndarray], str]:
     """Vertex arrays of the convex collision pieces and the method used, from the disk cache when present.
 
-    CoACD runs in a child process: a crash is a MeshError, a run past ``timeout`` seconds a DecompositionTimeoutError.
+    CoACD runs in a child process: a crash is a DecompositionCrashError, a run past ``timeout`` seconds a
+    DecompositionTimeoutError (both MeshErrors).
     """
     config = config or DecompositionConfig()
     if config.method not in ("coacd", "hull"):

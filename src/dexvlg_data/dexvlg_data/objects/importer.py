@@ -115,7 +115,7 @@ class ImportedObject:
 
 
 def _decompose(mesh: trimesh.Trimesh, config: ImportConfig) -> tuple[list[np.ndarray], str]:
-    from dexvlg_core.sim.objects import DecompositionTimeoutError, convex_pieces
+    from dexvlg_core.sim.objects import DecompositionCrashError, DecompositionTimeoutError, convex_pieces
 
     vertices = np.asarray(mesh.vertices, dtype=np.float64)
     faces = np.asarray(mesh.faces, dtype=np.int64)
@@ -124,9 +124,10 @@ def _decompose(mesh: trimesh.Trimesh, config: ImportConfig) -> tuple[list[np.nda
                                       timeout=config.decomposition_timeout)
     except DecompositionTimeoutError as error:
         raise MeshImportError("decompose", "timeout", str(error)) from error
+    except DecompositionCrashError as error:
+        raise MeshImportError("decompose", "crashed", str(error)) from error
     except Exception as error:
-        code = "crashed" if "CoACD crashed" in str(error) else "failed"
-        raise MeshImportError("decompose", code, f"{type(error).__name__}: {error}") from error
+        raise MeshImportError("decompose", "failed", f"{type(error).__name__}: {error}") from error
     if len(hulls) > config.max_pieces:
         raise MeshImportError("decompose", "too-many-pieces",
                               f"{len(hulls)} convex pieces > {config.max_pieces} (too intricate to simulate)")
