@@ -39,7 +39,8 @@ from dexvlg_data.synth.config import OptimizerConfig, SynthConfig, override  # n
 from dexvlg_data.synth.driver import DatasetDir, ObjectRef, SynthPlan, run_plan, summarize  # noqa: E402
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
-STATIC_FAILURES = ("hand-object penetration", "self-penetration", "part alignment", "no contact", "penetration")
+STATIC_FAILURES = ("hand-object penetration", "self-penetration", "part alignment", "no contact", "penetration",
+                   "pregrasp penetration")
 
 
 def bench_objects(per_category: int, categories: int) -> list[ObjectRef]:

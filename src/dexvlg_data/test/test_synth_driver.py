@@ -264,4 +264,22 @@ def test_failure_kinds():
     assert failure_kind("hand-object penetration 12.72 mm (C_ffmiddle / object_hull20) exceeds 3.0 mm") == (
         "hand-object penetration")
     assert failure_kind("part alignment: no hand link touches the object") == "no contact"
+    assert failure_kind("penetration 11.6 mm > 10 mm: not simulated") == "pregrasp penetration"
+    assert failure_kind("penetration 11.6 mm >") == "pregrasp penetration"  # as older code stored it
+    assert failure_kind("hand-object penetration") == "hand-object penetration"  # a stored kind maps to itself
     assert failure_kind("part alignment: links rh_ffdistal are closer to another part") == "part alignment"
+
+
+def test_summary_tallies_each_failure_kind_once(tmp_path):
+    """Units written by older code kept numbers in a kind ("penetration 11.6 mm >"): the summary merges them."""
+    units = tmp_path / "units" / "obj-00000"
+    units.mkdir(parents=True)
+    base = {"object": "obj-00000", "category": "obj", "kind": "shaft-like", "optimized": 16, "validated": 4}
+    old = {"penetration 11.6 mm >": 1, "penetration 12.3 mm >": 2, "object slipped under +x": 5}
+    new = {"pregrasp penetration": 3, "object slipped under +x": 1}
+    for name, failures in (("body-wrap", old), ("body-pinch", new)):
+        style = name.split("-")[1]
+        (units / f"{name}.json").write_text(json.dumps({**base, "part": "body", "style": style, "failures": failures}))
+    summary = summarize(tmp_path)
+    assert summary["failures"] == {"pregrasp penetration": 6, "object slipped under +x": 6}
+    assert summary["optimized"] == 32 and summary["validated"] == 8

@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import sys
 import threading
 import time
@@ -232,9 +233,15 @@ def run_object(obj: ObjectRef, plan: SynthPlan, root: str) -> dict:
 
 
 def failure_kind(reason: str) -> str:
-    """The kind of a failure ("object slipped", "hand-object penetration", ...) without its numbers."""
+    """The kind of a failure ("object slipped", "hand-object penetration", ...) without its numbers.
+
+    Also maps a kind that older code stored with its numbers ("penetration 11.6 mm >") to today's name, so that
+    summaries of a dataset made across versions of this function tally one kind once.
+    """
     if "no hand link touches the object" in reason:  # reported under part alignment; a different failure
         return "no contact"
+    if re.match(r"penetration [\d.]+ mm >", reason):  # deeper than the evaluator simulates: the pregrasp's, as
+        return "pregrasp penetration"  # the grasp itself passed the 3 mm check when this is the first reason
     return reason.split(";")[0].split(" (")[0].split(":")[0].rstrip("0123456789. m").strip()[:48]
 
 
@@ -424,6 +431,7 @@ def summarize(root: str | Path) -> dict:
         "optimized": optimized, "validated": validated, "yield": validated / optimized if optimized else None,
         "per_style": tally(lambda r: r["style"]), "per_kind": tally(lambda r: r["kind"]),
         "per_category": tally(lambda r: r["category"]),
-        "failures": dict(sum((Counter(r["failures"]) for r in records), Counter()).most_common()),
+        "failures": dict(sum((Counter({failure_kind(k): n}) for r in records for k, n in r["failures"].items()),
+                             Counter()).most_common()),
         "seconds": seconds, "rejected": rejected,
     }
