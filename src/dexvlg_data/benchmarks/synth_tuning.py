@@ -11,7 +11,8 @@ failures by kind (and how many simulated failures had let go of the object by th
 (synth.quality) and closure share of the validated ones, penetration, CPU seconds. "base"
 must reproduce the dataset's first-batch counts (checked: synthesis is deterministic); the comparison is then
 between settings on identical initial hands. Rows are appended per unit to --work/<variant>.jsonl, so a stopped
-run continues where it stopped.
+run continues where it stopped; the sample is kept in --work/units.json, so later variants in the same --work run
+on the same units even after the dataset has grown.
 """
 
 from __future__ import annotations
@@ -60,6 +61,22 @@ def sample_units(dataset: Path, count: int, seed: int) -> list[dict]:
     return sorted(units, key=lambda u: (u["object"], u["part"], u["style"]))
 
 
+def pinned_units(work: Path, dataset: Path, count: int, seed: int) -> list[dict]:
+    """The units of a work directory: sampled on its first run and kept in work/units.json. A growing dataset
+    would otherwise give a rerun another sample, and variants run at different times other units.
+    """
+    path = work / "units.json"
+    sample = {"dataset": str(dataset.resolve()), "units": count, "seed": seed}
+    if path.exists():
+        saved = json.loads(path.read_text())
+        if saved["sample"] != sample:
+            raise SystemExit(f"{work} holds the units of another sample ({saved['sample']}); pass another --work")
+        return saved["units"]
+    units = sample_units(dataset, count, seed)
+    path.write_text(json.dumps({"sample": sample, "units": units}, indent=1) + "\n")
+    return units
+
+
 def _leaves(tree: dict, prefix: str = "") -> dict[str, object]:
     """Nested settings as {"energy.weights.force_closure": 5.0, ...}."""
     out: dict[str, object] = {}
@@ -87,9 +104,11 @@ def run_variants(configs: dict[str, SynthConfig], units: list[dict], work: Path)
     variants inside: each object is prepared once for all variants that share its distance-grid settings.
     """
     rows = {}
+    wanted = {(u["object"], u["part"], u["style"]) for u in units}
     for name in configs:
         path = work / f"{name}.jsonl"
-        rows[name] = [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+        found = [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+        rows[name] = [r for r in found if (r["object"], r["part"], r["style"]) in wanted]  # this sample's only
     done = {name: {(r["object"], r["part"], r["style"]) for r in rows[name]} for name in configs}
     for unit in units:
         todo = [n for n in configs if (unit["object"], unit["part"], unit["style"]) not in done[n]]
@@ -165,7 +184,7 @@ def main() -> None:
         raise SystemExit(f"{dataset} was made by plan version {plan['version']}, this code is {PLAN_VERSION}: "
                          "its first-batch counts are not this code's baseline")
     base = dataset_config(plan["config"])
-    units = sample_units(dataset, args.units, args.seed)
+    units = pinned_units(work, dataset, args.units, args.seed)
     variants = {"base": []}
     for text in args.variant:
         name, _, settings = text.partition(":")
