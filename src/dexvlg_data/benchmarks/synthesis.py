@@ -36,11 +36,12 @@ import numpy as np  # noqa: E402
 from dexvlg_core.grasp_io import read_grasps  # noqa: E402
 from dexvlg_data.objects.families.splits import HELDOUT_CATEGORIES, TRAIN_CATEGORIES, split_of  # noqa: E402
 from dexvlg_data.synth.config import OptimizerConfig, SynthConfig, override  # noqa: E402
-from dexvlg_data.synth.driver import DatasetDir, ObjectRef, SynthPlan, run_plan, summarize  # noqa: E402
+from dexvlg_data.synth.driver import DatasetDir, ObjectRef, SynthPlan, failure_kind, run_plan, summarize  # noqa: E402
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
-STATIC_FAILURES = ("hand-object penetration", "self-penetration", "part alignment", "no contact", "penetration",
-                   "pregrasp penetration")
+# Failure kinds (driver.failure_kind) decided before any simulation.
+STATIC_FAILURES = frozenset({"hand-object penetration", "self-penetration", "part alignment", "no contact",
+                             "pregrasp penetration"})
 
 
 def bench_objects(per_category: int, categories: int) -> list[ObjectRef]:
@@ -62,7 +63,7 @@ def six_direction_success(records: list[dict]) -> dict:
     """Among grasps that passed the static checks and were simulated: the share that held in all directions."""
     simulated = validated = 0
     for r in records:
-        static = sum(n for reason, n in r["failures"].items() if reason.startswith(STATIC_FAILURES))
+        static = sum(n for kind, n in r["failures"].items() if failure_kind(kind) in STATIC_FAILURES)
         simulated += r["optimized"] - static
         validated += r["validated"]
     return {"simulated": simulated, "held": validated, "rate": validated / simulated if simulated else None}

@@ -424,6 +424,10 @@ def summarize(root: str | Path) -> dict:
 
     optimized = sum(r["optimized"] for r in records)
     validated = sum(r["validated"] for r in records)
+    failures: Counter = Counter()
+    for r in records:
+        for kind, n in r["failures"].items():
+            failures[failure_kind(kind)] += n
     seconds = {k: sum(r.get(k, 0.0) for r in records) for k in ("optimization_s", "validation_s")}
     return {
         "units": len(records), "objects": len({r["object"] for r in records}),
@@ -431,7 +435,6 @@ def summarize(root: str | Path) -> dict:
         "optimized": optimized, "validated": validated, "yield": validated / optimized if optimized else None,
         "per_style": tally(lambda r: r["style"]), "per_kind": tally(lambda r: r["kind"]),
         "per_category": tally(lambda r: r["category"]),
-        "failures": dict(sum((Counter({failure_kind(k): n}) for r in records for k, n in r["failures"].items()),
-                             Counter()).most_common()),
+        "failures": dict(failures.most_common()),
         "seconds": seconds, "rejected": rejected,
     }
