@@ -123,7 +123,7 @@ def run_variants(configs: dict[str, SynthConfig], units: list[dict], work: Path)
             batch = synthesize(target, unit["part"], unit["style"], config,
                                seed=Unit(ref, unit["part"], unit["style"]).seed(0))
             t1 = time.process_time()
-            checked = validate(batch.grasps, target.sim, target.category)
+            checked = validate(batch.grasps, target.sim, target.category, fallbacks=batch.fallbacks)
             t2 = time.process_time()
             valid = [v.grasp for v in checked if v.passed]
             row = {"object": unit["object"], "part": unit["part"], "style": unit["style"], "kind": unit["kind"],

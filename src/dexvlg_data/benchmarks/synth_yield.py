@@ -104,7 +104,7 @@ def main() -> None:
             batch = synthesize(target, part, style, config, seed=args.seed)
             opt_s = time.process_time() - start
             start = time.process_time()
-            checked = validate(batch.grasps, target.sim, target.category)
+            checked = validate(batch.grasps, target.sim, target.category, fallbacks=batch.fallbacks)
             val_s = time.process_time() - start
             cpu["optimization"] += opt_s
             cpu["validation"] += val_s

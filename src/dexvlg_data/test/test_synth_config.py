@@ -28,7 +28,23 @@ def test_assignments_reach_nested_fields_with_their_types():
     ("energy.fc_lp=yes", "expected true or false"),
     ("init.palm_distance=[0.02]", "expected a JSON list of 2 numbers"),
     ("postures.curl_angle", "--set takes PATH=VALUE"),
+    ("postures.fallbacks=[0.2]", "expected a JSON list of strings"),
 ])
 def test_bad_assignments_say_what_is_wrong(assignment, message):
     with pytest.raises(ValueError, match=message.replace("[", r"\[").replace("(", r"\(")):
         override(SynthConfig(), [assignment])
+
+
+def test_fallback_squeezes_are_a_list_of_any_length_and_parse_into_posture_configs():
+    from dexvlg_data.synth.postures import fallback_configs
+
+    tuned = override(SynthConfig(), ['postures.fallbacks=["curl 0.1", "displacement 0.03", "force 4"]'])
+    curl, displacement, force = fallback_configs(tuned.postures)
+    assert (curl.mode, curl.curl_angle, curl.pinch_mode) == ("curl", 0.1, None)
+    assert (displacement.mode, displacement.squeeze_distance) == ("displacement", 0.03)
+    assert (force.mode, force.squeeze_force) == ("force", 4.0)
+    assert all(option.fallbacks == () for option in (curl, displacement, force))  # options have no options
+    assert fallback_configs(override(SynthConfig(), ["postures.fallbacks=[]"]).postures) == []
+    for bad in ("curl", "shake 0.2", "curl -0.1", "displacement far"):
+        with pytest.raises(ValueError, match="expected 'MODE AMOUNT'"):
+            fallback_configs(override(SynthConfig(), [f'postures.fallbacks=["{bad}"]']).postures)

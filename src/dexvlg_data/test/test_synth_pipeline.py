@@ -65,6 +65,56 @@ def test_some_grasps_pass_validation_and_get_captions(target, batch):
             assert v.result.reason
 
 
+def test_posture_search_keeps_the_first_squeeze_that_holds(target, batch):
+    """Grasps whose squeeze opens the hand slip; with their own postures as a fallback, exactly the grasps that
+    hold with them pass, carrying those postures; grasps that failed a static check are not simulated again."""
+    from dataclasses import replace
+
+    from dexvlg_core.sim import BatchEvaluator
+    from dexvlg_data.synth.validate import grasp_checks_passed, synthesis_sim_config
+
+    class Counting(BatchEvaluator):  # the real evaluator, counting the grasps it is given
+        evaluated = 0
+
+        def evaluate(self, grasps, obj, *args, **kwargs):
+            type(self).evaluated += len(grasps)
+            return super().evaluate(grasps, obj, *args, **kwargs)
+
+    deep = replace(batch.grasps[0], position=batch.grasps[0].position * 0.2)  # the wrist inside the box
+    grasps = [*batch.grasps, deep]
+    pregrasps, squeezes = np.array([g.pregrasp for g in grasps]), np.array([g.squeeze for g in grasps])
+    own = validate(grasps, target.sim, target.category)
+    letting_go = [replace(g, pregrasp=g.joints, squeeze=np.zeros_like(g.joints)) for g in grasps]
+    plain = validate(letting_go, target.sim, target.category)
+    assert not any(v.passed for v in plain), [v.result.reason for v in plain]
+    assert not grasp_checks_passed(own[-1].result)
+    evaluator = Counting(0, synthesis_sim_config())
+    searched = validate(letting_go, target.sim, target.category, evaluator=evaluator,
+                        fallbacks=[(pregrasps, squeezes)])
+    assert any(v.passed for v in own)
+    retried = sum(grasp_checks_passed(v.result) for v in plain)
+    assert Counting.evaluated == len(grasps) + retried and retried < len(grasps)
+    for mine, found, first in zip(own, searched, plain, strict=True):
+        assert found.passed == mine.passed
+        if found.passed:
+            assert found.grasp.scores["posture_option"] == 1.0
+            np.testing.assert_array_equal(found.grasp.squeeze, mine.grasp.squeeze)
+            assert found.grasp.contact_fingers == mine.grasp.contact_fingers
+        else:  # the first verdict is kept
+            assert found.result.reason == first.result.reason and found.grasp.scores["posture_option"] == 0.0
+    with pytest.raises(ValueError, match="fallback 1 has postures for 2 grasps"):
+        validate(letting_go, target.sim, target.category, fallbacks=[(pregrasps[:2], squeezes[:2])])
+
+
+def test_batches_carry_one_posture_pair_per_fallback(batch):
+    assert len(batch.fallbacks) == len(SynthConfig().postures.fallbacks)
+    for pregrasps, squeezes in batch.fallbacks:
+        joints = np.array([g.joints for g in batch.grasps])
+        assert pregrasps.shape == squeezes.shape == joints.shape
+        np.testing.assert_allclose(squeezes, 2 * joints - pregrasps)
+        assert not np.allclose(pregrasps, [g.pregrasp for g in batch.grasps])  # another squeeze than the grasp's
+
+
 def test_caption_and_bad_input(target):
     assert caption("handle", "mug", ["thumb", "palm", "index"]) == (
         "Grasp the handle of the mug object, with contacts on index, thumb and palm")

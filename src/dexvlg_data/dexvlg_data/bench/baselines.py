@@ -325,7 +325,7 @@ class OracleBaseline:
             config = replace(config, optimizer=replace(OptimizerConfig(), iterations=self.iterations))
         seed = zlib.crc32(f"{self.seed}:{obj.object_id}:{truth.part}:{style}".encode())
         batch = synthesize(obj, truth.part, style, config, seed=seed)
-        checked = validate(batch.grasps, truth.sim, obj.category)
+        checked = validate(batch.grasps, truth.sim, obj.category, fallbacks=batch.fallbacks)
         grasps = []
         for v in checked:
             scores = dict(v.grasp.scores, valid=float(v.passed))  # energy_total: the weighted sum of the terms

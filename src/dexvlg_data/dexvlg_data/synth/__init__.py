@@ -3,7 +3,7 @@
     from dexvlg_data.synth import SynthConfig, prepare_object, synthesize, validate
     target = prepare_object(part_object)                      # distance grid, part geometry, sim object
     batch = synthesize(target, "handle", "wrap", SynthConfig(), seed=0)
-    checked = validate(batch.grasps, target.sim, target.category)
+    checked = validate(batch.grasps, target.sim, target.category, fallbacks=batch.fallbacks)
     good = [v.grasp for v in checked if v.passed]              # captioned, contact fingers from simulation
 
 Modules:

@@ -152,6 +152,12 @@ class PostureConfig:
     scale_by_forces: bool = False  # True: each contact as far as its LP force says (weaker holds, measured)
     damping: float = 1e-4  # m^2, damped least squares of the finger Jacobians
     max_joint_step: float = 0.5  # rad
+    # Posture search: when a grasp passes its static checks but its squeeze lets the object slip in the
+    # six-direction test (or its pregrasp is too deep), these squeezes ("MODE AMOUNT": "curl RAD",
+    # "displacement M" or "force N") are tried in order; the first that holds is stored with the grasp, whose
+    # pose stays as optimized. On the synthesis benchmark's 12 objects (720 grasps, 438 through the static
+    # checks) the default squeeze held 148; adding displacement 2 cm and curl 0.35 rad held 180.
+    fallbacks: tuple[str, ...] = ("displacement 0.02", "curl 0.35")
     # A hand left hovering (no collision sphere within hover of the object) moves along its palm normal until it
     # touches (closing.approach_until_contact): the optimizer lets hands drift off wide bodies, away from an
     # initial penetration, and "no contact" was the second most common failure.
@@ -198,6 +204,11 @@ def _parse_value(text: str, current: object, key: str) -> object:
             return int(text)
         if isinstance(current, float):
             return float(text)
+        if isinstance(current, tuple) and all(isinstance(x, str) for x in current):
+            items = json.loads(text)  # a list of names (or an empty tuple): any length
+            if not isinstance(items, list) or not all(isinstance(x, str) for x in items):
+                raise ValueError("expected a JSON list of strings")
+            return tuple(items)
         if isinstance(current, tuple):
             items = json.loads(text)
             if not isinstance(items, list) or len(items) != len(current):

@@ -36,12 +36,13 @@ from pathlib import Path
 import numpy as np
 
 from dexvlg_core.files import write_text_atomic
+from dexvlg_core.grasp import Grasp
 from dexvlg_core.grasp_io import write_grasps
 from dexvlg_data.synth.config import STYLES, SynthConfig
 
 # Part of every plan's fingerprint: bump it whenever synthesis or validation code changes the grasps a unit gives,
 # so that a dataset directory made by older code is refused rather than continued with different grasps.
-PLAN_VERSION = 5
+PLAN_VERSION = 6  # 6: the posture search (PostureConfig.fallbacks)
 MIN_PART_EXTENT = 0.01  # m: a part whose second-largest box side is below this is too small to grasp
 
 
@@ -209,7 +210,7 @@ def run_object(obj: ObjectRef, plan: SynthPlan, root: str) -> dict:
             t0 = time.process_time()  # CPU seconds of this process: core-hours, whatever else runs
             result = synthesize(target, unit.part, unit.style, plan.config, seed=unit.seed(batch))
             t1 = time.process_time()
-            checked = validate(result.grasps, target.sim, target.category)
+            checked = validate(result.grasps, target.sim, target.category, fallbacks=result.fallbacks)
             timing["optimization_s"] += t1 - t0
             timing["validation_s"] += time.process_time() - t1
             optimized += len(checked)
@@ -222,6 +223,7 @@ def run_object(obj: ObjectRef, plan: SynthPlan, root: str) -> dict:
         record = {"object": obj.object_id, "category": target.category, "part": unit.part,
                   "kind": target.part(unit.part).kind, "style": unit.style, "optimized": optimized,
                   "validated": len(grasps), "validated_per_batch": per_batch, "failures": dict(reasons), **timing,
+                  "posture_options": _posture_options(grasps),
                   "penetration_mm": [g.scores.get("penetration_mm") for g in grasps],
                   "self_penetration_mm": [g.scores.get("self_penetration_mm") for g in grasps]}
         write_text_atomic(out.unit_meta(unit), json.dumps(record) + "\n")
@@ -230,6 +232,11 @@ def run_object(obj: ObjectRef, plan: SynthPlan, root: str) -> dict:
         summary["optimized"] += optimized
     summary["seconds"] = time.perf_counter() - start
     return summary
+
+
+def _posture_options(grasps: list[Grasp]) -> dict[str, int]:
+    """How many validated grasps held with their own squeeze ("0") and with each fallback ("1", ...)."""
+    return dict(sorted(Counter(str(int(g.scores.get("posture_option", 0))) for g in grasps).items()))
 
 
 def failure_kind(reason: str) -> str:
@@ -428,6 +435,9 @@ def summarize(root: str | Path) -> dict:
     for r in records:
         for kind, n in r["failures"].items():
             failures[failure_kind(kind)] += n
+    options: Counter = Counter()
+    for r in records:  # units made before the posture search have no such entry
+        options.update(r.get("posture_options", {}))
     seconds = {k: sum(r.get(k, 0.0) for r in records) for k in ("optimization_s", "validation_s")}
     return {
         "units": len(records), "objects": len({r["object"] for r in records}),
@@ -435,6 +445,6 @@ def summarize(root: str | Path) -> dict:
         "optimized": optimized, "validated": validated, "yield": validated / optimized if optimized else None,
         "per_style": tally(lambda r: r["style"]), "per_kind": tally(lambda r: r["kind"]),
         "per_category": tally(lambda r: r["category"]),
-        "failures": dict(failures.most_common()),
+        "failures": dict(failures.most_common()), "posture_options": dict(sorted(options.items())),
         "seconds": seconds, "rejected": rejected,
     }

@@ -2,7 +2,7 @@
 
     target = prepare_object(obj, config)                      # once per object
     batch = synthesize(target, "handle", "wrap", config, seed=0)
-    checked = validate(batch.grasps, target.sim, target.category)
+    checked = validate(batch.grasps, target.sim, target.category, fallbacks=batch.fallbacks)
 
 synthesize is a pure function of (object, part, style, config, seed): the same inputs give the same grasps, so
 a sharded, resumable driver can recompute any batch from its key.
@@ -11,7 +11,7 @@ a sharded, resumable driver can recompute any batch from its key.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import torch
@@ -21,12 +21,12 @@ from dexvlg_core.rotations import matrix_to_rot6d, rot6d_to_matrix
 from dexvlg_data.objects.part_object import PartObject
 from dexvlg_data.synth.alignment import lift_fingers, misaligned_fingers
 from dexvlg_data.synth.closing import FINGERS, approach_until_contact, close_fingers
-from dexvlg_data.synth.config import STYLES, SynthConfig
+from dexvlg_data.synth.config import STYLES, PostureConfig, SynthConfig
 from dexvlg_data.synth.context import SynthObject, hand_model, prepare_object
 from dexvlg_data.synth.energy import GraspEnergy
 from dexvlg_data.synth.init import InitialPoses, initial_poses, style_fingers
 from dexvlg_data.synth.optimize import OptimizationResult, optimize
-from dexvlg_data.synth.postures import derive_postures, finger_joint_mask, squeeze_step
+from dexvlg_data.synth.postures import derive_postures, fallback_configs, finger_joint_mask, squeeze_step
 
 
 @dataclass
@@ -43,6 +43,9 @@ class SynthBatch:
     init: InitialPoses
     optimization: OptimizationResult
     seconds: float
+    # Per PostureConfig.fallbacks entry, in order: (pregrasp, squeeze) of every grasp, (B, 22) each; validate()
+    # tries them on grasps whose own squeeze lets the object slip.
+    fallbacks: list[tuple[np.ndarray, np.ndarray]] = field(default_factory=list)
 
 
 def synthesize(obj: PartObject | SynthObject, part: str, style: str, config: SynthConfig | None = None,
@@ -79,10 +82,15 @@ def synthesize(obj: PartObject | SynthObject, part: str, style: str, config: Syn
         with torch.no_grad():
             final = energy(*(torch.as_tensor(x, dtype=hand.dtype) for x in (result.root_pos, result.root_rot, joints)))
         result.joints, result.energy = joints, {k: v.double().numpy() for k, v in final.items()}
-    step = squeeze_step(energy, result.root_pos, result.root_rot, joints, config.postures)
-    for f, finger in enumerate(FINGERS):  # lifted fingers stay clear of the object
-        step[lifted[:, f]] *= ~finger_joint_mask(finger).numpy()
-    pregrasp, squeeze = derive_postures(joints, step)
+
+    def postures(posture_config: PostureConfig) -> tuple[np.ndarray, np.ndarray]:
+        step = squeeze_step(energy, result.root_pos, result.root_rot, joints, posture_config)
+        for f, finger in enumerate(FINGERS):  # lifted fingers stay clear of the object
+            step[lifted[:, f]] *= ~finger_joint_mask(finger).numpy()
+        return derive_postures(joints, step)
+
+    pregrasp, squeeze = postures(config.postures)
+    fallbacks = [postures(option) for option in fallback_configs(config.postures)]
     rotations = rot6d_to_matrix(matrix_to_rot6d(result.root_rot))  # float32 optimizer -> exactly orthonormal
     grasps = []
     for i in range(config.batch_size):
@@ -91,4 +99,4 @@ def synthesize(obj: PartObject | SynthObject, part: str, style: str, config: Syn
                             pregrasp=pregrasp[i], squeeze=squeeze[i], object_id=target.obj.object_id, part=part,
                             style=style, scores=scores))
     return SynthBatch(target.obj.object_id, target.category, part, target.part(part).kind, style, seed, grasps, init,
-                      result, time.perf_counter() - start)
+                      result, time.perf_counter() - start, fallbacks)

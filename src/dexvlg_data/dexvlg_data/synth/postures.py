@@ -11,11 +11,16 @@ The step between them (pregrasp = grasp - step, squeeze = grasp + step, within t
   Pinches use it by default (``pinch_mode``): thumb and fingertips press towards each other instead of curling.
 - "force": the joint step that makes a blocked finger press its contact with the LP's balanced force.
 
+A grasp whose squeeze lets the object slip is validated again with the squeezes of
+``PostureConfig.fallbacks`` (fallback_configs), in order: the posture search keeps the first that holds.
+
 Fingers outside the style's split keep their grasp joints throughout. The wrist stays where it is: the
 evaluator's protocol moves only the fingers.
 """
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 import numpy as np
 import torch
@@ -78,6 +83,27 @@ def squeeze_step(energy: GraspEnergy, root_pos: np.ndarray, root_rot: np.ndarray
         step = step + move
     limit = config.max_joint_step
     return step.detach().clamp(-limit, limit).double().numpy()
+
+
+FALLBACK_FIELDS = {"curl": "curl_angle", "displacement": "squeeze_distance", "force": "squeeze_force"}
+
+
+def fallback_configs(config: PostureConfig) -> list[PostureConfig]:
+    """The squeeze of each of ``config.fallbacks`` ("curl 0.35", "displacement 0.02", "force 5") as a
+    PostureConfig for both styles, in order; a malformed entry is a ValueError that names the forms.
+    """
+    options = []
+    for spec in config.fallbacks:
+        mode, _, amount = spec.strip().partition(" ")
+        try:
+            value = float(amount)
+        except ValueError:
+            value = float("nan")
+        if mode not in FALLBACK_FIELDS or not np.isfinite(value) or value <= 0:
+            raise ValueError(f"PostureConfig.fallbacks entry {spec!r}: expected 'MODE AMOUNT' with MODE one of "
+                             f"{', '.join(FALLBACK_FIELDS)} and a positive amount, e.g. 'curl 0.35'")
+        options.append(replace(config, mode=mode, pinch_mode=None, fallbacks=(), **{FALLBACK_FIELDS[mode]: value}))
+    return options
 
 
 def derive_postures(joints: np.ndarray, step: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
