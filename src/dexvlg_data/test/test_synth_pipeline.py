@@ -107,7 +107,7 @@ def test_posture_search_keeps_the_first_squeeze_that_holds(target, batch):
 
 
 def test_batches_carry_one_posture_pair_per_fallback(batch):
-    assert len(batch.fallbacks) == len(SynthConfig().postures.fallbacks)
+    assert len(batch.fallbacks) == len(SynthConfig().postures.fallbacks) == 4
     for pregrasps, squeezes in batch.fallbacks:
         joints = np.array([g.joints for g in batch.grasps])
         assert pregrasps.shape == squeezes.shape == joints.shape
