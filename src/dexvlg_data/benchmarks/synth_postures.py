@@ -37,8 +37,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from synthesis import bench_objects  # noqa: E402
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
-SQUEEZES = ("curl 0.1", "curl 0.2", "curl 0.28", "curl 0.35", "displacement 0.005", "displacement 0.01",
-            "displacement 0.015", "displacement 0.02", "displacement 0.03", "force 5")
+# The configured fallbacks and each style's own squeeze (the other style's fallback candidate). A first run with
+# ten squeezes (also curl 0.35, displacement 0.005 and 0.02, force 5) chose the configured four greedily.
+SQUEEZES = ("curl 0.1", "curl 0.2", "curl 0.28", "displacement 0.01", "displacement 0.015", "displacement 0.03")
 # The squeeze every grasp starts with, per style (PostureConfig: wraps curl, pinches push by displacement).
 OWN = {"wrap": f"curl {PostureConfig().curl_angle:g}", "pinch": f"displacement {PostureConfig().squeeze_distance:g}"}
 
