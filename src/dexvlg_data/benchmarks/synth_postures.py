@@ -30,8 +30,8 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 from tqdm import tqdm  # noqa: E402
 
-from dexvlg_data.synth.config import PostureConfig, SynthConfig  # noqa: E402
-from dexvlg_data.synth.driver import ObjectRef, Unit, part_problems  # noqa: E402
+from dexvlg_data.synth.config import STYLES, PostureConfig, SynthConfig  # noqa: E402
+from dexvlg_data.synth.driver import ObjectRef, object_units, part_problems  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from synthesis import bench_objects  # noqa: E402
@@ -56,23 +56,22 @@ def unit_rows(obj: ObjectRef, squeezes: tuple[str, ...], batch: int) -> list[dic
     base = SynthConfig(batch_size=batch)
     config = replace(base, postures=replace(base.postures, fallbacks=squeezes))
     target = prepare_object(obj.load(), config)
-    skipped = part_problems(target)
+    skipped = part_problems(target)  # as the dataset driver skips them
     rows = []
-    for part in (p for p in target.part_names if p not in skipped):
-        for style in ("wrap", "pinch"):
-            synth = synthesize(target, part, style, config, seed=Unit(obj, part, style).seed(0))
-            own = validate(synth.grasps, target.sim, target.category)
-            static = [grasp_checks_passed(v.result) for v in own]
-            row = {"unit": f"{obj.object_id}|{part}|{style}", "kind": target.part(part).kind, "style": style,
-                   "static_ok": static, "own": [v.passed for v in own]}
-            tried = [i for i, ok in enumerate(static) if ok]
-            for spec, (pregrasps, squeezes_) in zip(squeezes, synth.fallbacks, strict=True):
-                trial = [replace(synth.grasps[i], pregrasp=pregrasps[i], squeeze=squeezes_[i]) for i in tried]
-                held = [False] * len(synth.grasps)
-                for i, v in zip(tried, validate(trial, target.sim, target.category) if trial else [], strict=True):
-                    held[i] = v.passed
-                row[spec] = held
-            rows.append(row)
+    for unit in object_units(obj, [p for p in target.part_names if p not in skipped], STYLES):
+        synth = synthesize(target, unit.part, unit.style, config, seed=unit.seed(0))
+        own = validate(synth.grasps, target.sim, target.category)
+        static = [grasp_checks_passed(v.result) for v in own]
+        row = {"unit": f"{obj.object_id}|{unit.part}|{unit.style}", "kind": target.part(unit.part).kind,
+               "style": unit.style, "static_ok": static, "own": [v.passed for v in own]}
+        tried = [i for i, ok in enumerate(static) if ok]
+        for spec, (pregrasps, squeezes_) in zip(squeezes, synth.fallbacks, strict=True):
+            trial = [replace(synth.grasps[i], pregrasp=pregrasps[i], squeeze=squeezes_[i]) for i in tried]
+            held = [False] * len(synth.grasps)
+            for i, v in zip(tried, validate(trial, target.sim, target.category) if trial else [], strict=True):
+                held[i] = v.passed
+            row[spec] = held
+        rows.append(row)
     return rows
 
 
@@ -113,7 +112,7 @@ def search_cost(rows: list[dict], fallbacks: tuple[str, ...]) -> dict:
 
 def report(rows: list[dict], squeezes: tuple[str, ...], fallbacks: tuple[str, ...]) -> dict:
     out = {}
-    for style in ("wrap", "pinch", "both"):
+    for style in (*STYLES, "both"):
         group = [r for r in rows if style in ("both", r["style"])]
         known = tuple(s for s in squeezes if all(s in r for r in group))
         out[style] = {
@@ -158,7 +157,7 @@ def main() -> None:
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=1) + "\n")
-    for style in ("wrap", "pinch", "both"):
+    for style in (*STYLES, "both"):
         r = result[style]
         steps = ", ".join(f"+{g['add']} {g['held']}" for g in r["greedy"])
         print(f"{style}: {r['grasps']} grasps, {r['static_ok']} through the static checks; own squeeze holds "
