@@ -70,7 +70,7 @@ def test_units_are_written_and_bad_objects_reported(reference, objects):
         assert out.grasps(unit).exists() and out.done(unit)
         record = json.loads(out.unit_meta(unit).read_text())
         assert record["validated"] == len(read_grasps_table(out.grasps(unit)))
-        # every validated grasp held with its own squeeze ("0") or one of the fallbacks ("1".."4")
+        # every validated grasp held with its own squeeze ("0") or one of the fallbacks ("1".."6")
         assert sum(record["posture_options"].values()) == record["validated"]
         assert set(record["posture_options"]) <= {str(k) for k in range(len(CONFIG.postures.fallbacks) + 1)}
     assert sum(summary["posture_options"].values()) == summary["validated"]

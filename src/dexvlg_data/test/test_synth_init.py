@@ -1,5 +1,7 @@
 """Part-aware initialization: palms start at the right part, turned by the part's kind; fingers close on it."""
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 import torch
@@ -10,7 +12,8 @@ from dexvlg_data.objects.families import generate
 from dexvlg_data.objects.part_geometry import DISK, L_SHAPED, LID, SHAFT
 from dexvlg_data.synth import InitConfig, SDFConfig, SynthConfig, hand_model, prepare_object
 from dexvlg_data.synth.closing import close_fingers
-from dexvlg_data.synth.init import initial_poses, palm_centre, posture
+from dexvlg_data.synth.energy import GraspEnergy
+from dexvlg_data.synth.init import CLAW_GAP, claw_posture, initial_poses, palm_centre, part_width, posture
 
 FAST = SynthConfig(sdf=SDFConfig(cell=0.004, max_cells=80, source="mesh"))
 HULL = DecompositionConfig(method="hull")  # no CoACD: initialization only needs the mesh
@@ -39,7 +42,8 @@ def _nearest(points, cloud):
 def test_palms_start_next_to_the_part(targets, hand, name, part, kind):
     target = targets[name]
     assert target.part(part).kind == kind
-    init = initial_poses(target, part, "wrap", 16, np.random.default_rng(0), InitConfig(close_fingers=False), hand)
+    config = InitConfig(close_fingers=False, lid_claw=False)  # lids with the claw: test_lids_are_taken_with_a_claw
+    init = initial_poses(target, part, "wrap", 16, np.random.default_rng(0), config, hand)
     palms = _palms(hand, init)
     own = target.surface_points[target.surface_parts == target.obj.part_index(part)]
     others = target.surface_points[target.surface_parts != target.obj.part_index(part)]
@@ -72,6 +76,57 @@ def test_lids_get_24_rotations_about_their_axis_palm_down(targets, hand):
     ref = x[0]
     angles = np.degrees(np.arctan2(np.cross(ref, x) @ axis, x @ ref)) % 360.0
     np.testing.assert_allclose(np.sort(angles), np.arange(24) * 15.0, atol=1e-6)
+
+
+def _tips(hand, init, joints):
+    poses = hand.forward_kinematics(*(torch.as_tensor(x, dtype=hand.dtype) for x in (joints, init.root_pos,
+                                                                                    init.root_rot)))
+    return hand.fingertips(poses).double().numpy()  # (B, 5, 3): FF, MF, RF, LF, TH
+
+
+@pytest.mark.parametrize("width", [0.04, 0.06, 0.08])
+def test_the_claw_opens_the_thumb_across_the_lid_at_the_fingertips_depth(hand, width):
+    q = claw_posture(hand, "pinch", width)
+    tips = hand.fingertips(hand.forward_kinematics(torch.as_tensor(q, dtype=hand.dtype)[None]))[0].double().numpy()
+    lead, thumb = tips[:2].mean(axis=0), tips[4]
+    palm = palm_centre(hand)
+    assert lead[1] < palm[1] - 0.05  # the fingertips hang well below the palm (-y: out of the palm)
+    assert abs(thumb[1] - lead[1]) < 0.015  # the thumb at their depth
+    assert abs(np.linalg.norm(thumb - lead) - (width + CLAW_GAP)) < 0.015  # and as far from them as the lid asks
+    assert thumb[2] < lead[2]  # on the other side of the lid, towards the wrist
+
+
+def test_lids_are_taken_with_a_claw_from_above(targets, hand):
+    target = targets["jar"]
+    geometry = target.part("lid")
+    axis = np.asarray(geometry.principal_direction)
+    centre = np.asarray(geometry.box.center)
+    top = max((p - centre) @ axis for p in target.surface_points[target.surface_parts == target.obj.part_index("lid")])
+    rng = np.random.default_rng(4)
+    init = initial_poses(target, "lid", "pinch", 16, rng, InitConfig(close_fingers=False), hand)
+    tips = _tips(hand, init, init.joints)
+    height = lambda points: (points - centre) @ axis  # noqa: E731
+    assert np.all(height(_palms(hand, init)) > top + 0.03)  # the palm held well above the lid
+    for finger in (0, 1, 4):  # index, middle and thumb reach down to the lid's side
+        assert np.all(np.abs(height(tips[:, finger]) - top) < 0.02)  # tilt jitter: 0.1 rad
+    # index and thumb on opposite sides of the lid's axis, about its width apart
+    across = lambda points: (points - centre) - np.outer(height(points), axis)  # noqa: E731
+    assert np.all(np.sum(across(tips[:, 0]) * across(tips[:, 4]), axis=1) < 0)
+    spread = np.linalg.norm(across(tips[:, 1]) - across(tips[:, 4]), axis=1)
+    assert np.all(np.abs(spread - part_width(geometry) - CLAW_GAP) < 0.025)
+    # without the claw the palm comes down onto the lid
+    flat = initial_poses(target, "lid", "pinch", 16, np.random.default_rng(4),
+                         InitConfig(close_fingers=False, lid_claw=False), hand)
+    assert np.all(height(_palms(hand, flat)) < top + 0.03)
+
+
+def test_the_palm_term_is_off_on_lids_unless_asked_for(targets, hand):
+    config = SynthConfig().energy
+    jar = targets["jar"]
+    assert GraspEnergy(hand, jar, "lid", "wrap", config).weights["palm"] == 0.0
+    assert GraspEnergy(hand, jar, "body", "wrap", config).weights["palm"] == config.weights.palm
+    on = replace(config, palm_on_lids=True)
+    assert GraspEnergy(hand, jar, "lid", "wrap", on).weights["palm"] == config.weights.palm
 
 
 def test_disks_are_approached_in_their_plane_at_the_rim(targets, hand):

@@ -15,6 +15,7 @@ from scipy.spatial import cKDTree
 from dexvlg_core.hand.joints import LINK_NAMES
 from dexvlg_core.hand.model import HandModel, LinkPoses
 from dexvlg_core.sampling import farthest_point_indices
+from dexvlg_data.objects.part_geometry import LID
 from dexvlg_data.synth.config import EnergyConfig
 from dexvlg_data.synth.context import SynthObject, forearm_planes
 from dexvlg_data.synth.force_closure import force_closure_energy
@@ -171,6 +172,8 @@ class GraspEnergy:
         self.forearm_screen = hull_screen(self.forearm_planes) if self.forearm_planes is not None else None
         self.object_samples = target.samples(config.forearm_samples) if config.forearm_samples else None
         self.weights = config.weights.as_dict()
+        if target.part(part).kind == LID and not config.palm_on_lids:
+            self.weights["palm"] = 0.0
         self._lp_calls = 0  # optimizer steps seen, for EnergyConfig.fc_lp_every
         self._lp_solution: tuple[torch.Tensor, torch.Tensor] | None = None
 

@@ -7,7 +7,8 @@ hand is turned by the part's principal direction ``a``:
 - shaft-like and L-shaped (the grip bar): the palm faces the surface (approach = -surface normal) and the
   fingers' flexion axis (hand x) lies along +-a, so the fingers curl around the shaft;
 - lid-like: the palm comes down on the lid along -a (a = the lid's outward axis), turned about a by one of
-  ``lid_rotations`` (24) evenly spaced angles;
+  ``lid_rotations`` (24) evenly spaced angles; with InitConfig.lid_claw the hand is a claw held above the lid
+  (claw_posture), its fingertips and thumb tip on either side of the lid just below its top;
 - disk-like: the palm faces the rim from outside, radially inwards in the disk's plane, with the flexion axis
   along the rim's tangent, so thumb and fingers close on the two faces of the disk.
 
@@ -68,6 +69,55 @@ WIDE_THUMB: dict[str, float] = {"THJ5": -0.4, "THJ4": 1.2}
 # The point of the palm placed in front of the grasp point, relative to the palm's centre, along the fingers:
 # a shaft lies across the upper palm, next to the finger bases, rather than in the palm's middle.
 PALM_ANCHOR_SHIFT: dict[str, tuple[float, float]] = {"wrap": (0.0, 0.01), "pinch": (0.02, 0.05)}
+
+# Lids are taken from above with a claw (InitConfig.lid_claw): the fingers bent down at the knuckles so that
+# their tips reach the lid's side with the palm held above it, the thumb opposite them across the lid. With the
+# palm on the lid, as for the other kinds, the fingertips of a Shadow hand end beyond any lid narrower than the
+# hand (bottle caps, jar and teapot lids) and closed onto the body below it. At these flexions the fingertips sit
+# about 6.5 cm below the palm, and the thumb can meet them at that depth 3.5-9 cm away. The synthesis benchmark's
+# ten lid units (bottle caps, kettle and teapot lids; 160 grasps): 3 validated -> 13; seven training lids, 224
+# grasps: 3 -> 13 (a palm target of 5 cm with the palm-down start: 13 as well, no palm term: 7).
+CLAW_FINGERS: dict[str, float] = {"J3": 0.7, "J2": 0.5, "J1": 0.35}
+CLAW_GAP = 0.015  # m: the claw opens this much wider than the lid
+CLAW_DEPTH = 0.008  # m: the fingertips aim this far below the lid's top (at most half its thickness)
+
+THUMB_JOINTS = ("THJ5", "THJ4", "THJ2", "THJ1")  # searched by claw_posture (THJ3, the thumb's twist, stays 0)
+_THUMB_REACH: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # per hand model (by id): the search grid
+
+
+def _thumb_reach(hand: HandModel) -> tuple[np.ndarray, np.ndarray]:
+    """Thumb joint settings on a grid (N, 4) (THUMB_JOINTS) and where each puts the thumb tip (N, 3), root frame."""
+    key = id(hand)
+    if key not in _THUMB_REACH:
+        grid = np.stack(np.meshgrid(np.linspace(-1.0, 1.0, 9), np.linspace(0.0, 1.22, 7), np.linspace(-0.5, 0.5, 5),
+                                    np.linspace(0.0, 1.5, 7), indexing="ij"), axis=-1).reshape(-1, 4)
+        q = np.zeros((len(grid), len(JOINT_NAMES)))
+        for k, name in enumerate(THUMB_JOINTS):
+            q[:, joint_index("rh_" + name)] = grid[:, k]
+        with torch.no_grad():
+            tips = hand.fingertips(hand.forward_kinematics(torch.as_tensor(q, dtype=hand.dtype)))[:, 4]
+        _THUMB_REACH[key] = (grid, tips.double().numpy())
+    return _THUMB_REACH[key]
+
+
+def claw_posture(hand: HandModel, style: str, width: float) -> np.ndarray:
+    """(22,) a lid claw for ``style``: its fingers bent down (CLAW_FINGERS) and the thumb placed, by a search over
+    its joints, at the fingertips' depth as near ``width`` + CLAW_GAP from the index and middle tips as it reaches.
+    """
+    q = posture(style)
+    for finger in style_fingers(hand, style):
+        if finger != "TH":
+            for joint, value in CLAW_FINGERS.items():
+                q[joint_index(f"rh_{finger}{joint}")] = value
+    thumbs, tips = _thumb_reach(hand)
+    with torch.no_grad():
+        fingertips = hand.fingertips(hand.forward_kinematics(torch.as_tensor(q, dtype=hand.dtype)[None]))[0]
+    lead = fingertips[:2].double().numpy().mean(axis=0)  # index and middle, in every style's split
+    aim = lead - np.array([0.0, 0.0, width + CLAW_GAP])
+    best = int(np.argmin(np.linalg.norm(tips - aim, axis=1)))
+    for name, value in zip(THUMB_JOINTS, thumbs[best], strict=True):
+        q[joint_index("rh_" + name)] = value
+    return q
 
 
 def posture(style: str, wide: bool = False) -> np.ndarray:
@@ -174,10 +224,16 @@ def initial_poses(target: SynthObject, part: str, style: str, batch: int, rng: n
     config = config or InitConfig()
     hand = hand or hand_model()
     geometry = target.part(part)
-    q0 = posture(style, wide_thumb(geometry, config))
+    claw = config.lid_claw and geometry.kind == LID
+    q0 = claw_posture(hand, style, part_width(geometry)) if claw else posture(style, wide_thumb(geometry, config))
     pick = rng.integers(0, len(geometry.grasp_points), size=batch)
     points, normals = geometry.grasp_points[pick], geometry.grasp_normals[pick]
     approach, rot = _directions(geometry, points, normals, rng, config.lid_rotations)
+    if claw:  # aim at the lid's axis, just below its top: where the claw's fingertips should close
+        a = _unit(np.asarray(geometry.principal_direction, dtype=np.float64))
+        centre = np.asarray(geometry.box.center, dtype=np.float64)
+        half = 0.5 * float(np.abs(a @ np.asarray(geometry.box.axes)) @ np.asarray(geometry.box.extents))
+        points = np.tile(centre + a * (half - min(half, CLAW_DEPTH)), (batch, 1))
 
     # Jitter: turn about the approach, tilt it, shift sideways (the palm keeps facing the grasp point).
     spin = Rotation.from_rotvec(rng.normal(0.0, config.jitter_angle, (batch, 1)) * approach)
@@ -195,6 +251,12 @@ def initial_poses(target: SynthObject, part: str, style: str, batch: int, rng: n
     retreat = rng.uniform(*config.palm_distance, size=batch) + depth.double().numpy()
     lo, hi = PALM_ANCHOR_SHIFT[style]
     anchor = palm_centre(hand)[None] + np.outer(rng.uniform(lo, hi, size=batch), [0.0, 0.0, 1.0])
+    if claw:  # the point between the leading fingertips and the thumb tip goes to the aim point
+        retreat = np.zeros(batch)
+        with torch.no_grad():
+            tips = hand.fingertips(hand.forward_kinematics(torch.as_tensor(q0, dtype=hand.dtype)[None]))[0]
+        tips = tips.double().numpy()
+        anchor = np.tile(0.5 * (tips[:2].mean(axis=0) + tips[4]), (batch, 1))
     palm_world = points - retreat[:, None] * approach + shift
     root_pos = palm_world - np.einsum("bij,bj->bi", rot, anchor)
 
