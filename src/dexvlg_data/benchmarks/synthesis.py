@@ -267,6 +267,7 @@ def main() -> None:
             "yield": summary["yield"], "optimized": summary["optimized"], "validated": summary["validated"],
             "per_split": per_split(records, objects), "per_style": summary["per_style"],
             "per_kind": summary["per_kind"], "failures": summary["failures"],
+            "posture_options": summary["posture_options"],  # 0: the grasp's own squeeze, k: the k-th fallback
             "six_direction": six_direction_success(records),
             "validated_per_core_hour": summary["validated"] / (cpu / 3600.0) if cpu else None,
             "time_split": {k: v / cpu for k, v in summary["seconds"].items()} if cpu else None,
