@@ -24,6 +24,7 @@ fingers +z, palm -y, thumb +x.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 import torch
@@ -82,22 +83,19 @@ CLAW_GAP = 0.015  # m: the claw opens this much wider than the lid
 CLAW_DEPTH = 0.008  # m: the fingertips aim this far below the lid's top (at most half its thickness)
 
 THUMB_JOINTS = ("THJ5", "THJ4", "THJ2", "THJ1")  # searched by claw_posture (THJ3, the thumb's twist, stays 0)
-_THUMB_REACH: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # per hand model (by id): the search grid
 
 
+@lru_cache(maxsize=4)  # per hand model (hashed by identity): 2,205 poses, computed once
 def _thumb_reach(hand: HandModel) -> tuple[np.ndarray, np.ndarray]:
     """Thumb joint settings on a grid (N, 4) (THUMB_JOINTS) and where each puts the thumb tip (N, 3), root frame."""
-    key = id(hand)
-    if key not in _THUMB_REACH:
-        grid = np.stack(np.meshgrid(np.linspace(-1.0, 1.0, 9), np.linspace(0.0, 1.22, 7), np.linspace(-0.5, 0.5, 5),
-                                    np.linspace(0.0, 1.5, 7), indexing="ij"), axis=-1).reshape(-1, 4)
-        q = np.zeros((len(grid), len(JOINT_NAMES)))
-        for k, name in enumerate(THUMB_JOINTS):
-            q[:, joint_index("rh_" + name)] = grid[:, k]
-        with torch.no_grad():
-            tips = hand.fingertips(hand.forward_kinematics(torch.as_tensor(q, dtype=hand.dtype)))[:, 4]
-        _THUMB_REACH[key] = (grid, tips.double().numpy())
-    return _THUMB_REACH[key]
+    grid = np.stack(np.meshgrid(np.linspace(-1.0, 1.0, 9), np.linspace(0.0, 1.22, 7), np.linspace(-0.5, 0.5, 5),
+                                np.linspace(0.0, 1.5, 7), indexing="ij"), axis=-1).reshape(-1, 4)
+    q = np.zeros((len(grid), len(JOINT_NAMES)))
+    for k, name in enumerate(THUMB_JOINTS):
+        q[:, joint_index("rh_" + name)] = grid[:, k]
+    with torch.no_grad():
+        tips = hand.fingertips(hand.forward_kinematics(torch.as_tensor(q, dtype=hand.dtype)))[:, 4]
+    return grid, tips.double().numpy()
 
 
 def claw_posture(hand: HandModel, style: str, width: float) -> np.ndarray:
