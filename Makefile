@@ -34,7 +34,8 @@ bench: setup
 # tables are committed under data/grasps (one Parquet file per object, part and style).
 # Train: 42 objects x 24 categories = 1,008 objects, up to 3 batches of 16 grasps per (part, style), a unit
 # stopping after a batch that validates nothing; held-out instances and categories for evaluation.
-# Measured cost: about 1,500 validated grasps per core-hour (the dataset so far), so ~35 core-hours for the train split.
+# Measured cost (plan version 7, first 39 objects): 79 validated grasps and ~220 CPU-seconds of synthesis per object,
+# 1,300 validated grasps per core-hour; ~2 minutes per object on 2 workers, so ~30 hours for the train split.
 # WORKERS=n parallel processes; BACKEND=ray for a cluster (shared storage under data/).
 WORKERS ?= 2
 BACKEND ?= process
