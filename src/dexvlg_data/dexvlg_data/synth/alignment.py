@@ -24,7 +24,7 @@ from scipy.spatial import cKDTree
 
 from dexvlg_core.hand.joints import JOINT_NAMES, LINK_NAMES
 from dexvlg_core.hand.model import HandModel, LinkPoses
-from dexvlg_data.synth.closing import CHAINS, CLOSING_JOINTS, FINGERS
+from dexvlg_data.synth.closing import CHAINS, CLOSING_JOINTS, FINGERS, _clearance, _link_mask
 from dexvlg_data.synth.context import SynthObject
 
 
@@ -92,14 +92,13 @@ def lift_fingers(hand: HandModel, target: SynthObject, root_pos: np.ndarray, roo
         if len(rows) == 0:
             continue
         columns = torch.tensor([JOINT_NAMES.index(j) for j in CLOSING_JOINTS[finger]])
-        mine = torch.tensor([link_finger(name) == finger for name in LINK_NAMES])
+        mine = _link_mask(hand, CHAINS[finger][0][1])  # the collision spheres of all the finger's links
         start, open_ = q[rows][:, columns], hand.lower[columns].expand(len(rows), -1)
 
         def clear(s: torch.Tensor, rows=rows, columns=columns, mine=mine, start=start, open_=open_) -> torch.Tensor:
             trial = q[rows].clone()
             trial[:, columns] = start + s[:, None] * (open_ - start)
-            poses = hand.forward_kinematics(trial, pos[rows], rot[rows])
-            return _link_clearance(hand, target, poses)[:, mine].min(dim=-1).values > clearance
+            return _clearance(hand, target.sdf, hand.forward_kinematics(trial, pos[rows], rot[rows]), mine) > clearance
 
         lo, hi = torch.zeros(len(rows), dtype=dtype), torch.ones(len(rows), dtype=dtype)
         for _ in range(iterations):  # invariant: hi clears (or is fully open), lo does not

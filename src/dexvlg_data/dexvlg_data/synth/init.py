@@ -93,9 +93,15 @@ def _thumb_reach(hand: HandModel) -> tuple[np.ndarray, np.ndarray]:
     q = np.zeros((len(grid), len(JOINT_NAMES)))
     for k, name in enumerate(THUMB_JOINTS):
         q[:, joint_index("rh_" + name)] = grid[:, k]
+    return grid, fingertips(hand, q)[:, 4]
+
+
+def fingertips(hand: HandModel, joints: np.ndarray) -> np.ndarray:
+    """Fingertip sites (..., 5, 3) (FF, MF, RF, LF, TH) of joints (..., 22) in the hand root frame."""
+    q = torch.as_tensor(joints, dtype=hand.dtype)
     with torch.no_grad():
-        tips = hand.fingertips(hand.forward_kinematics(torch.as_tensor(q, dtype=hand.dtype)))[:, 4]
-    return grid, tips.double().numpy()
+        tips = hand.fingertips(hand.forward_kinematics(q.reshape(-1, q.shape[-1])))
+    return tips.double().numpy().reshape(*q.shape[:-1], 5, 3)
 
 
 def claw_posture(hand: HandModel, style: str, width: float) -> np.ndarray:
@@ -108,9 +114,7 @@ def claw_posture(hand: HandModel, style: str, width: float) -> np.ndarray:
             for joint, value in CLAW_FINGERS.items():
                 q[joint_index(f"rh_{finger}{joint}")] = value
     thumbs, tips = _thumb_reach(hand)
-    with torch.no_grad():
-        fingertips = hand.fingertips(hand.forward_kinematics(torch.as_tensor(q, dtype=hand.dtype)[None]))[0]
-    lead = fingertips[:2].double().numpy().mean(axis=0)  # index and middle, in every style's split
+    lead = fingertips(hand, q)[:2].mean(axis=0)  # index and middle, in every style's split
     aim = lead - np.array([0.0, 0.0, width + CLAW_GAP])
     best = int(np.argmin(np.linalg.norm(tips - aim, axis=1)))
     for name, value in zip(THUMB_JOINTS, thumbs[best], strict=True):
@@ -251,9 +255,7 @@ def initial_poses(target: SynthObject, part: str, style: str, batch: int, rng: n
     anchor = palm_centre(hand)[None] + np.outer(rng.uniform(lo, hi, size=batch), [0.0, 0.0, 1.0])
     if claw:  # the point between the leading fingertips and the thumb tip goes to the aim point
         retreat = np.zeros(batch)
-        with torch.no_grad():
-            tips = hand.fingertips(hand.forward_kinematics(torch.as_tensor(q0, dtype=hand.dtype)[None]))[0]
-        tips = tips.double().numpy()
+        tips = fingertips(hand, q0)
         anchor = np.tile(0.5 * (tips[:2].mean(axis=0) + tips[4]), (batch, 1))
     palm_world = points - retreat[:, None] * approach + shift
     root_pos = palm_world - np.einsum("bij,bj->bi", rot, anchor)
