@@ -7,8 +7,8 @@ Runs `dexvlg synth`'s driver twice over the same objects and unit seeds (so the 
 the LP-based force closure (the default) and once with plain DFC. Both runs are resumable dataset directories
 under --work (default data/bench/synthesis/{lp,dfc}); rerunning the command continues them. Reports
 - yield = validated / optimized, per split, style and part kind;
-- penetration and self-penetration (mm, the evaluator's) and Q1 (synth.quality: mu 0.3, links within 5 mm) of
-  validated grasps;
+- penetration and self-penetration (mm, the evaluator's) and Q1 (synth.quality: mu 0.3, links within 5 mm; again
+  from the fingertips alone, the reference benchmark's setting) of validated grasps, with their contacts;
 - six-direction success: validated / grasps that reached the disturbance test (passed the static checks);
 - validated grasps per core-hour and the share of optimization vs. simulation in the CPU time;
 - a picture of validated grasps on several objects (hand on the object, parts coloured);
@@ -72,11 +72,15 @@ def six_direction_success(records: list[dict]) -> dict:
 def quality(root: Path, objects: list[ObjectRef], config: SynthConfig, limit: int) -> dict:
     """Penetration, self-penetration and Q1 of the validated grasps (Q1 of up to ``limit`` of them), over all and
     over the wrap grasps alone (the reference dataset's published figures are for wrap grasps).
+
+    Q1 twice: from every hand link within 5 mm (``q1``), and from the distal phalanges alone (``q1_tips_only``, the
+    reference benchmark's evaluation setting); with the contacts behind them (links and fingertips within 5 mm,
+    and how often the thumb's tip is one of them).
     """
     from dexvlg_data.synth.context import prepare_object
-    from dexvlg_data.synth.quality import grasp_q1
+    from dexvlg_data.synth.quality import TIP_LINKS, link_contacts, q1_metric
 
-    rows = []  # (style, penetration, self-penetration, q1 or None)
+    rows = []  # (style, penetration, self-penetration, q1, q1 tips only, links, tips, thumb tip); None: not scored
     out = DatasetDir(root)
     per_object = max(1, limit // max(1, len(objects)))
     for obj in objects:
@@ -85,20 +89,32 @@ def quality(root: Path, objects: list[ObjectRef], config: SynthConfig, limit: in
         if not grasps:
             continue
         target = prepare_object(obj.load(), config)
-        rows += [(g.style, g.scores["penetration_mm"], g.scores["self_penetration_mm"],
-                  grasp_q1(g, target) if i < per_object else None) for i, g in enumerate(grasps)]
+        for i, g in enumerate(grasps):
+            scored: tuple = (None,) * 5
+            if i < per_object:
+                names, points, normals = link_contacts(g, target)
+                tips = [k for k, name in enumerate(names) if name in TIP_LINKS]
+                scored = (q1_metric(points, normals), q1_metric(points[tips], normals[tips]), len(names), len(tips),
+                          float("rh_thdistal" in names))
+            rows.append((g.style, g.scores["penetration_mm"], g.scores["self_penetration_mm"], *scored))
 
     def stats(selected: list[tuple]) -> dict:
         out = {}
-        for name, column in (("penetration_mm", 1), ("self_penetration_mm", 2), ("q1", 3)):
+        for name, column in (("penetration_mm", 1), ("self_penetration_mm", 2), ("q1", 3), ("q1_tips_only", 4)):
             values = [r[column] for r in selected if r[column] is not None]
             out[name] = {"mean": float(np.mean(values)) if values else None,
                          "median": float(np.median(values)) if values else None, "count": len(values)}
-        q1 = [r[3] for r in selected if r[3] is not None]
-        out["q1"]["force_closure_share"] = float(np.mean(np.array(q1) > 0)) if q1 else None
+            if name.startswith("q1"):
+                out[name]["force_closure_share"] = float(np.mean(np.array(values) > 0)) if values else None
+        scored = [r for r in selected if r[5] is not None]
+        out["contacts_within_5mm"] = {
+            "links": float(np.mean([r[5] for r in scored])) if scored else None,
+            "fingertips": float(np.mean([r[6] for r in scored])) if scored else None,
+            "thumb_tip_share": float(np.mean([r[7] for r in scored])) if scored else None}
         return out
 
-    return {**stats(rows), "wrap": stats([r for r in rows if r[0] == "wrap"])}
+    return {**stats(rows), "wrap": stats([r for r in rows if r[0] == "wrap"]),
+            "pinch": stats([r for r in rows if r[0] == "pinch"])}
 
 
 def per_split(records: list[dict], objects: list[ObjectRef]) -> dict:
@@ -283,10 +299,12 @@ def main() -> None:
     report["summary"] = {
         "yield": lp["yield"], "penetration_mm": lp["quality"]["penetration_mm"]["mean"],
         "self_penetration_mm": lp["quality"]["self_penetration_mm"]["mean"], "q1": lp["quality"]["q1"]["mean"],
+        "q1_tips_only": lp["quality"]["q1_tips_only"]["mean"],
         "validated_per_core_hour": lp["validated_per_core_hour"],
         "part_alignment_rate_of_validated": 1.0,  # validation requires the part-alignment check to pass
         "lp_vs_dfc": lp_vs_dfc(report, variants),
-        "wrap": {k: lp["quality"]["wrap"][k]["mean"] for k in ("penetration_mm", "self_penetration_mm", "q1")},
+        "wrap": {k: lp["quality"]["wrap"][k]["mean"]
+                 for k in ("penetration_mm", "self_penetration_mm", "q1", "q1_tips_only")},
         "reference_wrap": {"penetration_mm": 1.75, "self_penetration_mm": 0.19, "q1": 0.085},
         "goals": {"yield": 0.30, "penetration_mm": 1.5, "self_penetration_mm": 0.2, "q1": 0.08},
     }

@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+import torch
 
 from dexvlg_data.synth.quality import q1_metric
 
@@ -23,3 +24,44 @@ def test_contacts_on_one_side_or_frictionless_pair_have_no_closure():
     pair = 0.03 * FACES[:2]
     assert q1_metric(pair, FACES[:2], mu=0.0) == 0.0
     assert q1_metric(pair[:1], FACES[:1]) == 0.0  # a single contact
+
+
+@pytest.fixture(scope="module")
+def block_grasps():
+    """Optimized (not validated) wrap grasps on the top half of a 6 x 6 x 12 cm block, and the block."""
+    import trimesh
+
+    from dexvlg_core.sim import DecompositionConfig
+    from dexvlg_data.objects.part_object import PartObject
+    from dexvlg_data.synth import OptimizerConfig, SDFConfig, SynthConfig, prepare_object, synthesize
+
+    mesh = trimesh.creation.box(extents=(0.06, 0.06, 0.12)).subdivide().subdivide()
+    labels = (mesh.triangles_center[:, 2] > 0).astype(np.int32)
+    block = PartObject("block-0", "block", mesh, labels, ("base", "top"), np.array([[200, 120, 40], [40, 120, 200]]))
+    config = SynthConfig(batch_size=6, sdf=SDFConfig(cell=0.003), optimizer=OptimizerConfig(iterations=40))
+    target = prepare_object(block, config, DecompositionConfig(method="hull"))
+    return synthesize(target, "top", "wrap", config, seed=3).grasps, target
+
+
+def test_link_contacts_lie_on_the_surface_and_fingertips_are_their_distal_subset(block_grasps):
+    from dexvlg_data.synth.quality import TIP_LINKS, grasp_q1, link_contacts
+
+    grasps, target = block_grasps
+    touching = palm_or_phalanx = 0
+    for grasp in grasps:
+        names, points, normals = link_contacts(grasp, target)
+        tip_names, tip_points, tip_normals = link_contacts(grasp, target, tips_only=True)
+        touching += len(names)
+        palm_or_phalanx += len(names) - len(tip_names)
+        assert set(tip_names) == {name for name in names if name in TIP_LINKS}
+        keep = [names.index(name) for name in tip_names]
+        np.testing.assert_allclose(tip_points, points[keep])
+        np.testing.assert_allclose(np.linalg.norm(normals, axis=1), 1.0, atol=1e-9)
+        # Projected onto the surface: within a grid cell of it, not 5 mm off.
+        distance, _ = target.sdf(torch.as_tensor(points, dtype=target.sdf.dtype))
+        assert np.all(np.abs(distance.numpy()) < 0.002)
+        # The fingertips' wrench space is a subset of all links', so their Q1 cannot be larger.
+        assert grasp_q1(grasp, target, tips_only=True) <= grasp_q1(grasp, target) + 1e-12
+        assert grasp_q1(grasp, target, tips_only=True) == q1_metric(tip_points, tip_normals)
+    assert touching >= 2 * len(grasps)  # optimized wraps touch the block with several links each
+    assert palm_or_phalanx > 0  # so that keeping the fingertips alone drops some

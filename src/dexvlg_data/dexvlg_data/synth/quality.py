@@ -2,12 +2,13 @@
 
 The protocol of the reference grasp benchmark's analytic metrics (DexGraspBench), so that values sit next to
 published ones: contacts are the hand links within ``contact_distance`` = 5 mm of the object (every finger and
-palm link; ``tips_only`` keeps the distal phalanges alone, which rates wraps that hold with their middle and
-proximal phalanges as open); per link, the mean of its samples that close, projected onto the surface,
-with their mean normal. Each contact gets a Coulomb cone of friction ``mu`` = 0.3 (half the simulator's 0.6, the
-margin that benchmark leaves) linearized by ``edges`` unit-normal-force edges. Torques are taken about the
-contacts' centroid with the lever arms scaled to unit mean length, which makes Q1 independent of the object's
-size. Q1 = 0 when the origin lies outside the hull (no force closure).
+palm link here; ``tips_only`` keeps the distal phalanges alone, as that benchmark's evaluation config does,
+which rates grasps that hold with the palm and the middle and proximal phalanges as open); per link, the mean of
+its samples that close, projected onto the surface, with their mean normal. Each contact gets a Coulomb cone of
+friction ``mu`` = 0.3 (half the simulator's 0.6, the margin that benchmark leaves) linearized by ``edges``
+unit-normal-force edges. Torques are taken about the contacts' centroid with the lever arms scaled to unit mean
+length, which makes Q1 independent of the object's size. Q1 = 0 when the origin lies outside the hull (no
+force closure).
 """
 
 from __future__ import annotations
@@ -42,9 +43,12 @@ def q1_metric(points: np.ndarray, normals: np.ndarray, mu: float = 0.3, edges: i
     return float(max(0.0, offsets.min()))
 
 
-def grasp_q1(grasp: Grasp, target, mu: float = 0.3, edges: int = 8, contact_distance: float = 0.005,
-             tips_only: bool = False) -> float:
-    """Q1 of a grasp (object frame) on a SynthObject, from the links touching its distance grid."""
+def link_contacts(grasp: Grasp, target, contact_distance: float = 0.005,
+                  tips_only: bool = False) -> tuple[tuple[str, ...], np.ndarray, np.ndarray]:
+    """The grasp's contacts as the Q1 protocol takes them: per hand link within ``contact_distance`` of the
+    object (distal phalanges alone with ``tips_only``), its link name, the mean of its close samples projected
+    onto the surface (K, 3) and their mean outward normal (K, 3); object frame, links in hand order.
+    """
     from dexvlg_data.synth.context import hand_model
 
     hand = hand_model()
@@ -60,10 +64,18 @@ def grasp_q1(grasp: Grasp, target, mu: float = 0.3, edges: int = 8, contact_dist
     touching = distance < contact_distance
     if tips_only:
         touching &= np.isin(links, [LINK_NAMES.index(name) for name in TIP_LINKS])
-    points, contact_normals = [], []
+    names, points, contact_normals = [], [], []
     for link in np.unique(links[touching]):
         members = np.flatnonzero(touching & (links == link))
+        names.append(LINK_NAMES[link])
         points.append((surface[members] - distance[members, None] * normals[members]).mean(axis=0))
         normal = normals[members].mean(axis=0)
         contact_normals.append(normal / max(float(np.linalg.norm(normal)), 1e-12))
-    return q1_metric(np.array(points).reshape(-1, 3), np.array(contact_normals).reshape(-1, 3), mu, edges)
+    return tuple(names), np.array(points).reshape(-1, 3), np.array(contact_normals).reshape(-1, 3)
+
+
+def grasp_q1(grasp: Grasp, target, mu: float = 0.3, edges: int = 8, contact_distance: float = 0.005,
+             tips_only: bool = False) -> float:
+    """Q1 of a grasp (object frame) on a SynthObject, from the links touching its distance grid."""
+    _, points, normals = link_contacts(grasp, target, contact_distance, tips_only)
+    return q1_metric(points, normals, mu, edges)
