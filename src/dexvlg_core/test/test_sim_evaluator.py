@@ -60,6 +60,27 @@ def test_a_static_failure_is_simulated_only_when_asked(cube):
     assert skipped.reason == simulated.reason.split("; object slipped")[0] and "self-penetration" in skipped.reason
 
 
+def test_a_posture_judged_again_with_another_squeeze_reuses_its_static_checks(cube, monkeypatch):
+    from dexvlg_core.sim import evaluator
+
+    measured = []  # contacts() runs once per static measurement
+    real_contacts = evaluator.contacts
+    monkeypatch.setattr(evaluator, "contacts", lambda scene: measured.append(1) or real_contacts(scene))
+    grasp, cache = examples.cube_power_grasp(), evaluator.SceneCache()
+    first = evaluate(grasp, cube, cache=cache)
+    again = evaluate(replace(grasp, pregrasp=None), cube, cache=cache)  # same posture, no squeeze
+    assert len(measured) == 1 and again.contacts is first.contacts
+    fresh = evaluate(replace(grasp, pregrasp=None), cube, cache=evaluator.SceneCache())
+    assert len(measured) == 2
+    # Reused or measured, the verdict is the same, to the last bit; the other squeeze is simulated anew.
+    assert (again.penetration, again.self_penetration, again.contacts) == (
+        fresh.penetration, fresh.self_penetration, fresh.contacts)
+    assert again.disturbance == fresh.disturbance and again.reason == fresh.reason and not again.passed
+    assert first.passed
+    moved = evaluate(replace(grasp, position=grasp.position + np.array([0.001, 0.0, 0.0])), cube, cache=cache)
+    assert len(measured) == 3 and moved.contacts is not first.contacts  # another posture: measured again
+
+
 def test_lift_from_the_table(decomposition):
     bar = load_object(examples.bar(), name="bar", config=decomposition)
     table_pose = resting_pose(bar, examples.BAR_TABLE_ROTATION)

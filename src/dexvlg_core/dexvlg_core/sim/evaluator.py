@@ -7,7 +7,8 @@ limits, a mesh that does not load, a simulation that explodes, or anything unexp
 EvalResult with a reason; nothing raises out of evaluate() or evaluate_batch().
 
 Scenes are compiled once per object and process and reused (MuJoCo state is fully reset per test), which is
-what keeps the evaluator near the raw mj_step rate.
+what keeps the evaluator near the raw mj_step rate. The static checks of a grasp posture are remembered too: a
+grasp judged again with another pregrasp or squeeze only simulates.
 """
 
 from __future__ import annotations
@@ -149,12 +150,39 @@ def postures_of(grasp: Grasp, object_pose: np.ndarray) -> GraspPostures:
 
 
 # ---------------------------------------------------------------------------------------------- scenes
-class SceneCache:
-    """Compiled scenes per (object, table) in this process, least recently used dropped first."""
+@dataclass(frozen=True)
+class StaticChecks:
+    """The checks of a grasp posture that need no simulation (penetration, self-penetration, contacts, part
+    alignment): they depend on the object, the configuration, the hand's root and grasp joints and the part only.
+    """
 
-    def __init__(self, size: int = 4):
-        self.size = size
+    penetration: PenetrationCheck
+    self_penetration: PenetrationCheck
+    contacts: ContactCheck
+    part: PartAlignment | None
+
+
+class SceneCache:
+    """Compiled scenes per (object, table) in this process, least recently used dropped first; and the static
+    checks of the last grasp postures judged, so that a grasp judged again with another pregrasp or squeeze (the
+    synthesis posture search) is not measured again: the same posture gives the same numbers.
+    """
+
+    def __init__(self, size: int = 4, static_size: int = 512):
+        self.size, self.static_size = size, static_size
         self._scenes: OrderedDict[tuple, Scene] = OrderedDict()
+        self._static: OrderedDict[tuple, StaticChecks] = OrderedDict()
+
+    def static_checks(self, key: tuple, measure) -> StaticChecks:
+        """The static checks under ``key`` (see static_key), measured by ``measure()`` if not remembered."""
+        checks = self._static.get(key)
+        if checks is None:
+            checks = measure()
+            self._static[key] = checks
+            while len(self._static) > self.static_size:
+                self._static.popitem(last=False)
+        self._static.move_to_end(key)
+        return checks
 
     def get(self, obj: SimObject, config: SimConfig, table: bool, object_pose: np.ndarray | None = None) -> Scene:
         pose_key = None if object_pose is None else tuple(np.round(np.asarray(object_pose).ravel(), 9))
@@ -173,6 +201,12 @@ class SceneCache:
 
 
 _CACHE = SceneCache()
+
+
+def static_key(obj: SimObject, config: SimConfig, postures: GraspPostures, part: str) -> tuple:
+    """What a grasp posture's static checks depend on, exactly (the arrays' bytes, not rounded values)."""
+    root, joints = np.ascontiguousarray(postures.root, np.float64), np.ascontiguousarray(postures.grasp, np.float64)
+    return obj.key, config, root.tobytes(), joints.tobytes(), part
 
 
 # ---------------------------------------------------------------------------------------------- evaluate
@@ -220,14 +254,17 @@ def _evaluate(grasp, obj, config: SimConfig, table_pose, decomposition, cache: S
     result = EvalResult(True, "", object=simobj.name)
 
     # Static checks at the grasp posture, then the penetration of the pregrasp (the simulation's start).
-    pose_static(scene, postures.root, postures.grasp)
-    result.penetration = hand_object_penetration(scene)
-    result.self_penetration = self_penetration(scene)
-    result.contacts = contacts(scene)
+    def measure() -> StaticChecks:
+        pose_static(scene, postures.root, postures.grasp)
+        penetration, self_overlap, touching = hand_object_penetration(scene), self_penetration(scene), contacts(scene)
+        part = part_alignment(scene, grasp.part, touching) if grasp.part else None
+        return StaticChecks(penetration, self_overlap, touching, part)
+
+    static = cache.static_checks(static_key(simobj, config, postures, grasp.part), measure)
+    result.penetration, result.self_penetration = static.penetration, static.self_penetration
+    result.contacts, result.part = static.contacts, static.part
     if grasp.contact_fingers:
         result.contact_fingers_match = result.contacts.matches(grasp.contact_fingers)
-    if grasp.part:
-        result.part = part_alignment(scene, grasp.part, result.contacts)
     pose_static(scene, postures.root, postures.pregrasp)
     pre_depth = hand_object_penetration(scene).depth_mm
     result.pregrasp_penetration_mm = pre_depth
