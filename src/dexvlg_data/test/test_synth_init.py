@@ -309,9 +309,58 @@ def test_on_a_wide_shaft_the_wrap_thumb_closes_on_the_far_side_opposite_the_fing
         cosine = np.sum(around(thumb) * around(_palms(hand, init)), axis=1)
         return np.degrees(np.arccos(np.clip(cosine, -1.0, 1.0))), init.joints
 
-    angles, joints = thumb_angles(InitConfig())
+    angles, joints = thumb_angles(InitConfig(thumb_search=False))  # the pre-shape's own thumb
     assert np.median(angles) > 110.0  # across the body from the palm (measured 137)
     assert np.abs(joints[:, JOINT_NAMES.index("rh_THJ5")] - posture("wrap", wide=True)[JOINT_NAMES.index("rh_THJ5")]
                   ).max() < 0.5
-    narrow_rule, _ = thumb_angles(InitConfig(wide_part=1.0))
+    narrow_rule, _ = thumb_angles(InitConfig(wide_part=1.0, thumb_search=False))
     assert np.median(narrow_rule) < 70.0  # beside the palm (measured 48)
+
+
+@pytest.mark.parametrize(("name", "part", "style"), [("bottle", "body", "wrap"), ("mug", "handle", "pinch")])
+def test_the_thumb_search_puts_the_thumb_pad_on_the_part_against_the_other_contacts(targets, hand, name, part,
+                                                                                     style):
+    from dexvlg_data.synth.closing import _clearance, _link_mask
+    from dexvlg_data.synth.init import THUMB_LINKS
+
+    target = targets[name]
+    labels = np.array(hand.contact_point_labels(style))
+    thumb_joints = [JOINT_NAMES.index(f"rh_THJ{k}") for k in range(1, 6)]
+
+    def thumbs(config):
+        init = initial_poses(target, part, style, 16, np.random.default_rng(0), config, hand)
+        poses = hand.forward_kinematics(*(torch.tensor(x, dtype=hand.dtype)
+                                          for x in (init.joints, init.root_pos, init.root_rot)))
+        points, _ = hand.contact_candidates(poses, style)
+        distance, normals = (x.double().numpy() for x in target.sdf(points))
+        rows = np.arange(16)
+
+        def nearest(label):  # each hand's candidate of that label nearest the part
+            members = np.flatnonzero(labels == label)
+            return members[distance[:, members].argmin(axis=1)]
+
+        thumb = nearest("TH")
+        others = np.zeros((16, 3))
+        for label in set(labels) - {"TH"}:
+            k = nearest(label)
+            others += (distance[rows, k] < 0.003)[:, None] * normals[rows, k]
+        others /= np.maximum(np.linalg.norm(others, axis=1, keepdims=True), 1e-12)
+        opposition = -(normals[rows, thumb] * others).sum(axis=1)
+        clearance = _clearance(hand, target.sdf, poses, _link_mask(hand, THUMB_LINKS)).double().numpy()
+        return init, distance[rows, thumb], opposition, clearance
+
+    base, base_pad, base_opposition, base_clearance = thumbs(InitConfig(thumb_search=False))
+    init, pad, opposition, clearance = thumbs(InitConfig(thumb_search=True))
+    # Only the thumb moves; the wrist and the other fingers start where they did.
+    np.testing.assert_array_equal(init.root_pos, base.root_pos)
+    others = np.setdiff1d(np.arange(len(JOINT_NAMES)), thumb_joints)
+    np.testing.assert_array_equal(init.joints[:, others], base.joints[:, others])
+    moved = np.any(init.joints[:, thumb_joints] != base.joints[:, thumb_joints], axis=1)
+    assert moved.sum() >= 4
+    # A moved thumb rests its pad on the part without entering it; one that did so before now pushes against the
+    # other contacts at least as squarely.
+    assert np.all(pad[moved] < 0.003) and np.all(clearance[moved] > 0.0)
+    rested = (base_pad < 0.003) & (base_clearance > 0.0)
+    assert np.all(opposition[moved & rested] >= base_opposition[moved & rested] - 1e-6)
+    # More thumbs rest on the part (the hand-crafted ones often start inside it).
+    assert np.mean((pad < 0.003) & (clearance > 0.0)) > np.mean(rested) + 0.2

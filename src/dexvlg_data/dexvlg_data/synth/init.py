@@ -17,7 +17,8 @@ style's hand-crafted pre-shape plus noise (on shafts wider than InitConfig.wide_
 to close on the far side: WIDE_THUMB); with InitConfig.open_fingers the fingers outside the style's split
 that the pre-shape puts inside the part open until they clear it (closing.open_fingers), and with
 InitConfig.close_fingers the style's fingers are then closed onto the part (closing.close_fingers), so
-optimization starts from hands in contact. The hand root frame:
+optimization starts from hands in contact; with InitConfig.thumb_search the thumb is then placed where its pad
+rests on the part most squarely against the other contacts (oppose_thumb). The hand root frame:
 fingers +z, palm -y, thumb +x.
 """
 
@@ -33,7 +34,7 @@ from scipy.spatial.transform import Rotation
 from dexvlg_core.hand.joints import JOINT_NAMES, joint_index
 from dexvlg_core.hand.model import HandModel
 from dexvlg_data.objects.part_geometry import DISK, L_SHAPED, LID, SHAFT, PartGeometry
-from dexvlg_data.synth.closing import FINGERS, close_fingers, open_fingers
+from dexvlg_data.synth.closing import FINGERS, _clearance, _link_mask, close_fingers, open_fingers
 from dexvlg_data.synth.config import STYLES, InitConfig
 from dexvlg_data.synth.context import SynthObject
 
@@ -120,6 +121,64 @@ def claw_posture(hand: HandModel, style: str, width: float) -> np.ndarray:
     for name, value in zip(THUMB_JOINTS, thumbs[best], strict=True):
         q[joint_index("rh_" + name)] = value
     return q
+
+
+# InitConfig.thumb_search: thumb swings (THJ5) from which the straightened thumb closes onto the part.
+THUMB_SWINGS = np.linspace(-1.0, 1.0, 9)
+THUMB_LINKS = ("rh_thproximal", "rh_thmiddle", "rh_thdistal")
+
+
+def oppose_thumb(hand: HandModel, target: SynthObject, style: str, root_pos: np.ndarray, root_rot: np.ndarray,
+                 joints: np.ndarray, gap: float, touch: float = 0.003) -> np.ndarray:
+    """(B, 22) joints with the thumb placed where it best opposes the hand's other contacts.
+
+    Candidates: the thumb as it is, and the thumb straightened (THJ4, THJ3, THJ2, THJ1 at 0) at each swing of
+    THUMB_SWINGS, closed onto the object (close_fingers). A candidate counts if its links clear the object and
+    its pad comes within ``touch`` of it; its score is how squarely its pad pushes against the other contacts:
+    -n_thumb . the mean outward normal under the palm and the fingers within ``touch`` (1: straight against
+    them). The best counting candidate is kept; a hand with none keeps its thumb.
+    """
+    b, s = len(joints), len(THUMB_SWINGS) + 1
+    q = np.repeat(np.asarray(joints, dtype=np.float64)[:, None], s, axis=1)
+    for name in ("THJ4", "THJ3", "THJ2", "THJ1"):
+        q[:, 1:, joint_index("rh_" + name)] = 0.0
+    q[:, 1:, joint_index("rh_THJ5")] = THUMB_SWINGS[None]
+    pos, rot = np.repeat(root_pos, s, axis=0), np.repeat(root_rot, s, axis=0)
+    flat = q.reshape(b * s, -1)
+    closed = flat.copy()
+    closed[np.arange(b * s) % s != 0] = close_fingers(hand, target.sdf, pos, rot, flat, ("TH",), gap)[
+        np.arange(b * s) % s != 0]
+    dtype = hand.dtype
+    with torch.no_grad():
+        poses = hand.forward_kinematics(torch.as_tensor(closed, dtype=dtype), torch.as_tensor(pos, dtype=dtype),
+                                        torch.as_tensor(rot, dtype=dtype))
+        clearance = _clearance(hand, target.sdf, poses, _link_mask(hand, THUMB_LINKS)).double().numpy()
+        points, _ = hand.contact_candidates(poses, style)
+        distance, normals = target.sdf(points)
+    labels = np.array(hand.contact_point_labels(style))
+    distance, normals = distance.double().numpy(), normals.double().numpy()
+    thumb = np.flatnonzero(labels == "TH")
+    nearest = thumb[np.argmin(distance[:, thumb], axis=1)]
+    thumb_normal = normals[np.arange(b * s), nearest]
+    others = np.zeros((b * s, 3))
+    for label in dict.fromkeys(labels):
+        if label == "TH":
+            continue
+        members = np.flatnonzero(labels == label)
+        pick = members[np.argmin(distance[:, members], axis=1)]
+        near = distance[np.arange(b * s), pick] < touch
+        others += near[:, None] * normals[np.arange(b * s), pick]
+    others /= np.maximum(np.linalg.norm(others, axis=1, keepdims=True), 1e-12)
+    score = -(thumb_normal * others).sum(axis=1)
+    pad = distance[np.arange(b * s), nearest]
+    counts = (clearance > 0.0) & (pad < touch) & (np.linalg.norm(others, axis=1) > 0.5)
+    score = np.where(counts, score, -np.inf).reshape(b, s)
+    best = np.argmax(score, axis=1)
+    keep = np.isfinite(score[np.arange(b), best])
+    out = np.asarray(joints, dtype=np.float64).copy()
+    chosen = closed.reshape(b, s, -1)[np.arange(b), best]
+    out[keep] = chosen[keep]
+    return out
 
 
 def posture(style: str, wide: bool = False) -> np.ndarray:
@@ -268,6 +327,8 @@ def initial_poses(target: SynthObject, part: str, style: str, batch: int, rng: n
         joints = open_fingers(hand, target.sdf, root_pos, rot, joints, idle, config.close_gap)
     if config.close_fingers:
         joints = close_fingers(hand, target.sdf, root_pos, rot, joints, style_fingers(hand, style), config.close_gap)
+    if config.close_fingers and config.thumb_search and not claw:  # part of closing the hand onto the part
+        joints = oppose_thumb(hand, target, style, root_pos, rot, joints, config.close_gap)
     return InitialPoses(root_pos, rot, joints, points, approach)
 
 
