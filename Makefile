@@ -34,8 +34,9 @@ bench: setup
 # tables are committed under data/grasps (one Parquet file per object, part and style).
 # Train: 42 objects x 24 categories = 1,008 objects, up to 3 batches of 16 grasps per (part, style), a unit
 # stopping after a batch that validates nothing; held-out instances and categories for evaluation.
-# Measured cost (plan version 7, first 39 objects): 79 validated grasps and ~220 CPU-seconds of synthesis per object,
-# 1,300 validated grasps per core-hour; ~2 minutes per object on 2 workers, so ~30 hours for the train split.
+# Measured cost (plan version 8, first 24 objects): 84 validated grasps and ~270 CPU-seconds of synthesis per object,
+# 1,100 validated grasps per core-hour (a test run shared the CPUs for a quarter of that hour); ~2.3 minutes per
+# object on 2 workers, so ~38 hours for the train split.
 # WORKERS=n parallel processes; BACKEND=ray for a cluster (shared storage under data/).
 WORKERS ?= 2
 BACKEND ?= process
