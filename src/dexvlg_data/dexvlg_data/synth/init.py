@@ -144,10 +144,9 @@ def oppose_thumb(hand: HandModel, target: SynthObject, style: str, root_pos: np.
         q[:, 1:, joint_index("rh_" + name)] = 0.0
     q[:, 1:, joint_index("rh_THJ5")] = THUMB_SWINGS[None]
     pos, rot = np.repeat(root_pos, s, axis=0), np.repeat(root_rot, s, axis=0)
-    flat = q.reshape(b * s, -1)
-    closed = flat.copy()
-    closed[np.arange(b * s) % s != 0] = close_fingers(hand, target.sdf, pos, rot, flat, ("TH",), gap)[
-        np.arange(b * s) % s != 0]
+    closed = q.reshape(b * s, -1)
+    swung = np.arange(b * s) % s != 0  # the thumb as it is (candidate 0) was closed already
+    closed[swung] = close_fingers(hand, target.sdf, pos[swung], rot[swung], closed[swung], ("TH",), gap)
     dtype = hand.dtype
     with torch.no_grad():
         poses = hand.forward_kinematics(torch.as_tensor(closed, dtype=dtype), torch.as_tensor(pos, dtype=dtype),
