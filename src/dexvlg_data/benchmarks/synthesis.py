@@ -5,10 +5,13 @@
 
 Runs `dexvlg synth`'s driver twice over the same objects and unit seeds (so the same initial hands): once with
 the LP-based force closure (the default) and once with plain DFC. Both runs are resumable dataset directories
-under --work (default data/bench/synthesis/{lp,dfc}); rerunning the command continues them. Reports
+under --work (default data/bench/synthesis/{lp,dfc}); rerunning the command continues them, and on a finished
+--work it re-scores the stored grasps in seconds (``optimized_this_run`` 0; ``wall_seconds_synthesis`` keeps
+the wall time of the run that made them). Reports
 - yield = validated / optimized, per split, style and part kind;
 - penetration and self-penetration (mm, the evaluator's) and Q1 (synth.quality: mu 0.3, links within 5 mm; again
-  from the fingertips alone, the reference benchmark's setting) of validated grasps, with their contacts;
+  from the fingertips alone, the reference benchmark's setting) of validated grasps, with their contacts; for
+  context, Q1 at the squeezed posture and at the simulator's friction;
 - six-direction success: validated / grasps that reached the disturbance test (passed the static checks);
 - validated grasps per core-hour and the share of optimization vs. simulation in the CPU time;
 - a picture of validated grasps on several objects (hand on the object, parts coloured);
@@ -75,12 +78,17 @@ def quality(root: Path, objects: list[ObjectRef], config: SynthConfig, limit: in
 
     Q1 twice: from every hand link within 5 mm (``q1``), and from the distal phalanges alone (``q1_tips_only``, the
     reference benchmark's evaluation setting); with the contacts behind them (links and fingertips within 5 mm,
-    and how often the thumb's tip is one of them).
+    and how often the thumb's tip is one of them). Two more views of the same grasps, for context only (the goal
+    and the reference figure are the grasp posture's Q1 at mu 0.3): ``q1_squeezed``, at the squeezed posture the
+    simulator holds the object with, and ``q1_sim_friction``, at the simulator's friction (0.6).
     """
+    from dexvlg_core.sim.config import SimConfig
     from dexvlg_data.synth.context import prepare_object
     from dexvlg_data.synth.quality import TIP_LINKS, link_contacts, q1_metric
 
-    rows = []  # (style, penetration, self-penetration, q1, q1 tips only, links, tips, thumb tip); None: not scored
+    # (style, penetration, self-penetration, q1, q1 tips only, links, tips, thumb tip, q1 squeezed,
+    #  q1 at the simulator's friction); None: not scored
+    rows = []
     out = DatasetDir(root)
     per_object = max(1, limit // max(1, len(objects)))
     for obj in objects:
@@ -90,17 +98,20 @@ def quality(root: Path, objects: list[ObjectRef], config: SynthConfig, limit: in
             continue
         target = prepare_object(obj.load(), config)
         for i, g in enumerate(grasps):
-            scored: tuple = (None,) * 5
+            scored: tuple = (None,) * 7
             if i < per_object:
                 names, points, normals = link_contacts(g, target)
                 tips = [k for k, name in enumerate(names) if name in TIP_LINKS]
+                squeezed = replace(g, joints=g.squeeze) if g.squeeze is not None else g
                 scored = (q1_metric(points, normals), q1_metric(points[tips], normals[tips]), len(names), len(tips),
-                          float("rh_thdistal" in names))
+                          float("rh_thdistal" in names), q1_metric(*link_contacts(squeezed, target)[1:]),
+                          q1_metric(points, normals, mu=SimConfig().friction[0]))
             rows.append((g.style, g.scores["penetration_mm"], g.scores["self_penetration_mm"], *scored))
 
     def stats(selected: list[tuple]) -> dict:
         out = {}
-        for name, column in (("penetration_mm", 1), ("self_penetration_mm", 2), ("q1", 3), ("q1_tips_only", 4)):
+        for name, column in (("penetration_mm", 1), ("self_penetration_mm", 2), ("q1", 3), ("q1_tips_only", 4),
+                             ("q1_squeezed", 8), ("q1_sim_friction", 9)):
             values = [r[column] for r in selected if r[column] is not None]
             out[name] = {"mean": float(np.mean(values)) if values else None,
                          "median": float(np.median(values)) if values else None, "count": len(values)}
@@ -271,8 +282,12 @@ def main() -> None:
         variants["dfc"] = (replace(base, energy=replace(base.energy, fc_lp=False)), objects[: args.dfc_objects])
     report: dict = {"objects": [o.object_id for o in objects], "work": args.work, "config": {
         "batch": args.batch, "iterations": args.iterations, "workers": args.workers, "set": args.set or []}}
+    # A rerun on a finished --work only re-scores; the wall time of the run that synthesized stays on record.
+    previous = json.loads(Path(args.out).read_text()) if Path(args.out).exists() else {}
+    previous = previous if previous.get("work") == args.work else {}
     for name, (config, members) in variants.items():
         root = Path(args.work) / name
+        before = summarize(root)["optimized"] if (root / "plan.json").exists() else 0  # a rerun only re-scores
         start = time.perf_counter()
         run_plan(SynthPlan(tuple(members), config, name=f"synthesis benchmark ({name})"), root, args.workers)
         wall = time.perf_counter() - start
@@ -288,6 +303,9 @@ def main() -> None:
             "validated_per_core_hour": summary["validated"] / (cpu / 3600.0) if cpu else None,
             "time_split": {k: v / cpu for k, v in summary["seconds"].items()} if cpu else None,
             "cpu_seconds": summary["seconds"], "wall_seconds_this_run": wall,
+            "optimized_this_run": summary["optimized"] - before,
+            "wall_seconds_synthesis": wall if summary["optimized"] > before else previous.get(name, {}).get(
+                "wall_seconds_synthesis", previous.get(name, {}).get("wall_seconds_this_run")),
             "rejected_objects": summary["rejected"],
             "objects": len(members),
             "quality": quality(root, members, config, args.q1_grasps),
@@ -300,6 +318,8 @@ def main() -> None:
         "yield": lp["yield"], "penetration_mm": lp["quality"]["penetration_mm"]["mean"],
         "self_penetration_mm": lp["quality"]["self_penetration_mm"]["mean"], "q1": lp["quality"]["q1"]["mean"],
         "q1_tips_only": lp["quality"]["q1_tips_only"]["mean"],
+        "q1_squeezed": lp["quality"]["q1_squeezed"]["mean"],
+        "q1_sim_friction": lp["quality"]["q1_sim_friction"]["mean"],
         "validated_per_core_hour": lp["validated_per_core_hour"],
         "part_alignment_rate_of_validated": 1.0,  # validation requires the part-alignment check to pass
         "lp_vs_dfc": lp_vs_dfc(report, variants),
