@@ -171,6 +171,30 @@ def test_self_penetration_broad_phase_keeps_every_overlapping_pair(hand, spacing
     torch.testing.assert_close(grad_fast, grad_every)
 
 
+def test_max_self_overlap_equals_the_table_maximum_over_the_masked_pairs():
+    """max_self_overlap gives exactly the largest self_penetration column among the pairs with a sphere in the
+    mask (all pairs without one), on synthesis's spheres, for curled postures where fingers overlap.
+    """
+    geometry = HandGeometryConfig(sphere_spacing=0.5, include_forearm=True)
+    hand = HandModel(dtype=torch.float64, config=HandModelConfig(geometry=geometry))
+    q = hand.random_q(32, torch.Generator().manual_seed(5))
+    q[:16] = q[:16] * 0.3 + 0.7 * hand.upper
+    poses = hand.forward_kinematics(q)
+    table = hand.self_penetration(poses)
+    assert (table.amax(dim=-1) > 0).sum() > 8
+    torch.testing.assert_close(hand.max_self_overlap(poses), table.amax(dim=-1), rtol=0, atol=0)
+    pairs = hand.sphere_pairs
+    for links in (("rh_thproximal", "rh_thmiddle", "rh_thdistal"), ("rh_ffdistal",), ("rh_palm",)):
+        mask = torch.isin(hand.sphere_link, torch.tensor([LINK_NAMES.index(link) for link in links]))
+        columns = mask[pairs[:, 0]] | mask[pairs[:, 1]]
+        expected = table[:, columns].amax(dim=-1)
+        centres, _ = hand.self_collision_spheres(poses)
+        for given in (None, centres):
+            torch.testing.assert_close(hand.max_self_overlap(poses, mask, given), expected, rtol=0, atol=0)
+    nothing = torch.zeros_like(hand.sphere_link, dtype=torch.bool)
+    assert torch.equal(hand.max_self_overlap(poses, nothing), torch.zeros(32, dtype=torch.float64))
+
+
 def test_self_penetration_open_hand_vs_crossed_fingers(hand):
     open_hand = torch.zeros(1, 22, dtype=torch.float64)
     assert hand.self_penetration(hand.forward_kinematics(open_hand)).max() == 0.0

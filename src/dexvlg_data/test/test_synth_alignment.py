@@ -9,6 +9,7 @@ from dexvlg_core.sim import DecompositionConfig
 from dexvlg_data.objects.part_object import PartObject
 from dexvlg_data.synth import OptimizerConfig, SDFConfig, SynthConfig, hand_model, prepare_object, synthesize
 from dexvlg_data.synth.alignment import FINGERS, lift_fingers, link_finger, misaligned_fingers
+from dexvlg_data.synth.closing import CLOSING_JOINTS
 from dexvlg_data.synth.config import PostureConfig
 
 CONFIG = SynthConfig(batch_size=8, sdf=SDFConfig(cell=0.003), optimizer=OptimizerConfig(iterations=40))
@@ -26,6 +27,13 @@ def two_part_block() -> PartObject:
 def _hands(batch):
     """Wrist positions, rotations and joints (stacked) of a batch's grasps."""
     return tuple(np.stack([getattr(g, name) for g in batch.grasps]) for name in ("position", "rotation", "joints"))
+
+
+def _assert_fully_open(hand, joints: np.ndarray, fingers: np.ndarray) -> None:
+    """The fingers marked in ``fingers`` (B, 5) have every closing joint at its lower limit in ``joints``."""
+    for b, f in zip(*np.nonzero(fingers), strict=True):
+        columns = [JOINT_NAMES.index(j) for j in CLOSING_JOINTS[FINGERS[f]]]
+        np.testing.assert_allclose(joints[b, columns], hand.lower[columns].numpy(), atol=1e-6)
 
 
 @pytest.fixture(scope="module")
@@ -48,7 +56,8 @@ def test_lifted_fingers_clear_the_object_and_only_they_move(target):
     assert bad.any(), "no finger touched the top part: the test needs a different seed"
     lifted = lift_fingers(hand, target, pos, rot, joints, bad, clearance=0.004)
     after, _ = misaligned_fingers(hand, target, "base", pos, rot, lifted)
-    assert not after.any()
+    assert (bad & ~after).any()
+    _assert_fully_open(hand, lifted, after)  # a finger that no opening clears (its base on the other part)
     moved = np.abs(lifted - joints) > 1e-9
     for b, f in zip(*np.nonzero(moved), strict=True):  # only joints of lifted fingers moved, and only opened
         finger = JOINT_NAMES[f][3:5]
@@ -61,7 +70,7 @@ def test_synthesize_repairs_by_default(target):
     hand = hand_model()
     pos, rot, joints = _hands(batch)
     bad, _ = misaligned_fingers(hand, target, "base", pos, rot, joints)
-    assert not bad.any()
+    _assert_fully_open(hand, joints, bad)
 
 
 def test_misaligned_fingers_agree_with_the_evaluator(target):

@@ -58,17 +58,17 @@ def close_fingers(hand: HandModel, sdf: ObjectSDF, root_pos: np.ndarray, root_ro
     pos, rot = torch.as_tensor(root_pos, dtype=dtype), torch.as_tensor(root_rot, dtype=dtype)
     q = torch.as_tensor(joints, dtype=dtype).clone()
 
-    def overlap(trial: torch.Tensor) -> torch.Tensor:
-        return hand.self_penetration(hand.forward_kinematics(trial, pos, rot)).amax(dim=-1)
-
     # A finger that would run into another finger (thumb onto index) stops there too: at self_gap of overlap,
     # or at what the hand already had before closing (a start that overlaps must not freeze every joint).
-    allowed = torch.clamp(overlap(q), min=self_gap)
+    allowed = torch.clamp(hand.max_self_overlap(hand.forward_kinematics(q, pos, rot)), min=self_gap)
 
     def clearance(trial: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        # Only pairs with a sphere on the moving links (mask) can change; every accepted posture keeps the others
+        # within ``allowed``, so testing the moving pairs alone gives the verdict of testing all of them.
         poses = hand.forward_kinematics(trial, pos, rot)
-        clear = _clearance(hand, sdf, poses, mask)
-        return torch.where(hand.self_penetration(poses).amax(dim=-1) > allowed + 1e-6, -1.0, clear)
+        centres, radii = hand.self_collision_spheres(poses)
+        clear = (sdf.distance(centres[:, mask]) - radii[mask]).min(dim=-1).values  # _clearance, spheres posed once
+        return torch.where(hand.max_self_overlap(poses, mask, centres) > allowed + 1e-6, -1.0, clear)
 
     for finger in fingers:
         near = (clearance(q, _link_mask(hand, CHAINS[finger][0][1])) <= keep_near) & (keep_near > 0)  # all its links
