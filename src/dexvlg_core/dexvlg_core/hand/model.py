@@ -271,18 +271,26 @@ class HandModel:
         ``sphere_pairs`` order.
         """
         centres, radii = self.self_collision_spheres(poses)
-        with torch.no_grad():  # broad phase: sphere pairs of clusters whose bounds touch in some hand of the batch
-            bounds = (poses.rot[:, self._bound_link] @ self._bound_centre.unsqueeze(-1)).squeeze(-1)
-            bounds = bounds + poses.pos[:, self._bound_link]
-            a, b = self._bound_pairs[:, 0], self._bound_pairs[:, 1]
-            gap = torch.linalg.vector_norm(bounds[:, a] - bounds[:, b], dim=-1)
-            near = (gap < self._bound_radius[a] + self._bound_radius[b]).any(dim=0)
-            keep = near[self._pair_group].nonzero().squeeze(-1)
-        i, j = self._pairs[keep, 0], self._pairs[keep, 1]
+        pairs, keep = self._broad_phase(poses, None)
+        i, j = pairs[keep, 0], pairs[keep, 1]
         overlap = torch.relu(radii[i] + radii[j] - torch.linalg.vector_norm(centres[:, i] - centres[:, j], dim=-1))
         out = centres.new_zeros(centres.shape[0], len(self._pairs))
         out[:, keep] = overlap
         return out
+
+    @torch.no_grad()
+    def _broad_phase(self, poses: LinkPoses, spheres: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]:
+        """The sphere pairs (those with a sphere in ``spheres``; None: all, ``_pairs``) and the indices among them
+        of the pairs whose clusters' bounds touch in some hand of the batch: the others cannot overlap.
+        """
+        pairs, group, bound_pairs, clusters = self._pairs_touching(spheres)
+        link = self._bound_link[clusters]
+        bounds = (poses.rot[:, link] @ self._bound_centre[clusters].unsqueeze(-1)).squeeze(-1) + poses.pos[:, link]
+        a, b = bound_pairs[:, 0], bound_pairs[:, 1]
+        gap = torch.linalg.vector_norm(bounds[:, a] - bounds[:, b], dim=-1)
+        radius = self._bound_radius[clusters]
+        near = (gap < radius[a] + radius[b]).any(dim=0)
+        return pairs, near[group].nonzero().squeeze(-1)
 
     def _pairs_touching(self, spheres: torch.Tensor | None) -> tuple[torch.Tensor, ...]:
         """The broad phase's tables restricted to sphere pairs with a sphere in ``spheres`` (None: all): the pairs,
@@ -292,14 +300,16 @@ class HandModel:
         key = None if spheres is None else spheres.cpu().numpy().tobytes()
         cache = self._pairs_touching_cache
         if key not in cache:
-            pairs, group, bound_pairs = self._pairs, self._pair_group, self._bound_pairs
-            if spheres is not None:
-                relevant = spheres[pairs[:, 0]] | spheres[pairs[:, 1]]
-                pairs, group = pairs[relevant], group[relevant]
+            if spheres is None:  # every pair and every cluster
+                clusters = torch.arange(len(self._bound_link), device=self.device)
+                cache[key] = (self._pairs, self._pair_group, self._bound_pairs, clusters)
+            else:
+                relevant = spheres[self._pairs[:, 0]] | spheres[self._pairs[:, 1]]
+                pairs, group = self._pairs[relevant], self._pair_group[relevant]
                 groups = torch.unique(group)
-                bound_pairs, group = bound_pairs[groups], torch.searchsorted(groups, group)
-            clusters = torch.unique(bound_pairs)
-            cache[key] = (pairs, group, torch.searchsorted(clusters, bound_pairs), clusters)
+                bound_pairs, group = self._bound_pairs[groups], torch.searchsorted(groups, group)
+                clusters = torch.unique(bound_pairs)
+                cache[key] = (pairs, group, torch.searchsorted(clusters, bound_pairs), clusters)
         return cache[key]
 
     def max_self_overlap(self, poses: LinkPoses, spheres: torch.Tensor | None = None,
@@ -313,15 +323,7 @@ class HandModel:
         radii = self.sphere_radii
         if centres is None:
             centres, _ = self.self_collision_spheres(poses)
-        with torch.no_grad():
-            pairs, group, bound_pairs, clusters = self._pairs_touching(spheres)
-            bounds = (poses.rot[:, self._bound_link[clusters]] @ self._bound_centre[clusters].unsqueeze(-1)).squeeze(-1)
-            bounds = bounds + poses.pos[:, self._bound_link[clusters]]
-            a, b = bound_pairs[:, 0], bound_pairs[:, 1]
-            gap = torch.linalg.vector_norm(bounds[:, a] - bounds[:, b], dim=-1)
-            radius = self._bound_radius[clusters]
-            near = (gap < radius[a] + radius[b]).any(dim=0)
-            keep = near[group].nonzero().squeeze(-1)
+        pairs, keep = self._broad_phase(poses, spheres)
         if len(keep) == 0:
             return centres.new_zeros(centres.shape[0])
         i, j = pairs[keep, 0], pairs[keep, 1]

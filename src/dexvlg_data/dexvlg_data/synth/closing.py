@@ -41,9 +41,14 @@ def _link_mask(hand: HandModel, links: tuple[str, ...]) -> torch.Tensor:
     return torch.isin(hand.sphere_link, torch.tensor([LINK_NAMES.index(link) for link in links]))
 
 
-def _clearance(hand: HandModel, sdf: ObjectSDF, poses: LinkPoses, mask: torch.Tensor | None = None) -> torch.Tensor:
-    """(B,) smallest sdf(centre) - radius over the posed hand's collision spheres (those in ``mask``, if given)."""
-    centres, radii = hand.self_collision_spheres(poses)
+def _clearance(hand: HandModel, sdf: ObjectSDF, poses: LinkPoses, mask: torch.Tensor | None = None,
+               centres: torch.Tensor | None = None) -> torch.Tensor:
+    """(B,) smallest sdf(centre) - radius over the posed hand's collision spheres (those in ``mask``, if given);
+    ``centres``: the posed sphere centres (self_collision_spheres), if already known.
+    """
+    radii = hand.sphere_radii
+    if centres is None:
+        centres, _ = hand.self_collision_spheres(poses)
     if mask is not None:
         centres, radii = centres[:, mask], radii[mask]
     return (sdf.distance(centres) - radii).min(dim=-1).values
@@ -66,8 +71,8 @@ def close_fingers(hand: HandModel, sdf: ObjectSDF, root_pos: np.ndarray, root_ro
         # Only pairs with a sphere on the moving links (mask) can change; every accepted posture keeps the others
         # within ``allowed``, so testing the moving pairs alone gives the verdict of testing all of them.
         poses = hand.forward_kinematics(trial, pos, rot)
-        centres, radii = hand.self_collision_spheres(poses)
-        clear = (sdf.distance(centres[:, mask]) - radii[mask]).min(dim=-1).values  # _clearance, spheres posed once
+        centres, _ = hand.self_collision_spheres(poses)  # posed once for both tests
+        clear = _clearance(hand, sdf, poses, mask, centres)
         return torch.where(hand.max_self_overlap(poses, mask, centres) > allowed + 1e-6, -1.0, clear)
 
     for finger in fingers:
