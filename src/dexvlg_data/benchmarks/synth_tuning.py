@@ -21,6 +21,7 @@ import argparse
 import json
 import os
 import random
+import re
 import time
 from collections import Counter
 from dataclasses import asdict
@@ -93,10 +94,12 @@ def dataset_config(recorded: dict) -> SynthConfig:
     defaults = _leaves(json.loads(json.dumps(asdict(SynthConfig()))))
     changed = [f"{path}={json.dumps(value) if isinstance(value, list) else value}"
                for path, value in _leaves(recorded).items() if defaults.get(path) != value]
-    config = override(SynthConfig(), changed)
-    if json.loads(json.dumps(asdict(config))) != recorded:
-        raise SystemExit("plan.json's config has settings this code does not know; rerun with the code that made it")
-    return config
+    unknown = sorted(set(_leaves(recorded)) - set(defaults))
+    if unknown:
+        raise SystemExit(f"plan.json's config has settings this code does not know ({', '.join(unknown)}); rerun "
+                         "with the code that made it")
+    # Settings added since the dataset was made keep their defaults (which must reproduce the older code).
+    return override(SynthConfig(), changed)
 
 
 def run_variants(configs: dict[str, SynthConfig], units: list[dict], work: Path) -> dict[str, list[dict]]:
@@ -188,7 +191,8 @@ def main() -> None:
     variants = {"base": []}
     for text in args.variant:
         name, _, settings = text.partition(":")
-        variants[name] = [s for s in settings.split(",") if s]
+        # Commas separate settings only where PATH= follows: a list value ["TH","FF"] keeps its own.
+        variants[name] = [s for s in re.split(r",(?=[\w.]+=)", settings) if s]
     configs = {name: override(base, settings) for name, settings in variants.items()}
     results = run_variants(configs, units, work)
     report: dict = {"dataset": str(dataset), "units": units, "variants": {

@@ -321,7 +321,7 @@ def test_on_a_wide_shaft_the_wrap_thumb_closes_on_the_far_side_opposite_the_fing
 def test_the_thumb_search_puts_the_thumb_pad_on_the_part_against_the_other_contacts(targets, hand, name, part,
                                                                                      style):
     from dexvlg_data.synth.closing import _clearance, _link_mask
-    from dexvlg_data.synth.init import THUMB_LINKS
+    from dexvlg_data.synth.placement import THUMB_LINKS
 
     target = targets[name]
     labels = np.array(hand.contact_point_labels(style))

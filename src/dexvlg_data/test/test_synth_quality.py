@@ -65,3 +65,14 @@ def test_link_contacts_lie_on_the_surface_and_fingertips_are_their_distal_subset
         assert grasp_q1(grasp, target, tips_only=True) == q1_metric(tip_points, tip_normals)
     assert touching >= 2 * len(grasps)  # optimized wraps touch the block with several links each
     assert palm_or_phalanx > 0  # so that keeping the fingertips alone drops some
+
+
+def test_q1_of_a_batch_of_hands_equals_each_grasps_own(block_grasps):
+    from dexvlg_data.synth import hand_model
+    from dexvlg_data.synth.quality import grasp_q1, hands_q1
+
+    grasps, target = block_grasps
+    batch = hands_q1(hand_model(), target, np.stack([g.position for g in grasps]),
+                     np.stack([g.rotation for g in grasps]), np.stack([g.joints for g in grasps]))
+    np.testing.assert_allclose(batch, [grasp_q1(g, target) for g in grasps], rtol=1e-9, atol=1e-12)
+    assert (batch > 0).any()

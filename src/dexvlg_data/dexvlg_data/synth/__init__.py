@@ -16,9 +16,10 @@ Modules:
     optimize       -- batched Adam with annealed joint noise
     postures       -- pregrasp / squeeze
     closing        -- close fingers onto the object (bisection on the grid), batched
+    placement      -- swing a finger to where it opposes best (thumb at initialization) or Q1 is highest
     validate       -- physics validation and captions
     pipeline       -- synthesize()
-    quality        -- Q1 (Ferrari-Canny epsilon) of a grasp
+    quality        -- Q1 (Ferrari-Canny epsilon) of a grasp or a batch of hands
     driver         -- datasets: sharded, resumable, process pool or Ray (SynthPlan, run_plan, summarize)
     command        -- `dexvlg synth`
 """

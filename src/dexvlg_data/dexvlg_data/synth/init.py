@@ -34,9 +34,10 @@ from scipy.spatial.transform import Rotation
 from dexvlg_core.hand.joints import JOINT_NAMES, joint_index
 from dexvlg_core.hand.model import HandModel
 from dexvlg_data.objects.part_geometry import DISK, L_SHAPED, LID, SHAFT, PartGeometry
-from dexvlg_data.synth.closing import FINGERS, _clearance, _link_mask, close_fingers, open_fingers
+from dexvlg_data.synth.closing import FINGERS, close_fingers, open_fingers
 from dexvlg_data.synth.config import STYLES, InitConfig
 from dexvlg_data.synth.context import SynthObject
+from dexvlg_data.synth.placement import THUMB_SWINGS, digit_candidates
 
 # Hand-crafted pre-shapes (real joint names without the "rh_" prefix; others 0), before the fingers of the style
 # are closed onto the part (closing.close_fingers). Wrap: fingers nearly straight, the thumb half swung in front
@@ -123,9 +124,6 @@ def claw_posture(hand: HandModel, style: str, width: float) -> np.ndarray:
     return q
 
 
-# InitConfig.thumb_search: thumb swings (THJ5) from which the straightened thumb closes onto the part.
-THUMB_SWINGS = np.linspace(-1.0, 1.0, 9)
-THUMB_LINKS = ("rh_thproximal", "rh_thmiddle", "rh_thdistal")
 
 
 def oppose_thumb(hand: HandModel, target: SynthObject, style: str, root_pos: np.ndarray, root_rot: np.ndarray,
@@ -139,19 +137,11 @@ def oppose_thumb(hand: HandModel, target: SynthObject, style: str, root_pos: np.
     them). The best counting candidate is kept; a hand with none keeps its thumb.
     """
     b, s = len(joints), len(THUMB_SWINGS) + 1
-    q = np.repeat(np.asarray(joints, dtype=np.float64)[:, None], s, axis=1)
-    for name in ("THJ4", "THJ3", "THJ2", "THJ1"):
-        q[:, 1:, joint_index("rh_" + name)] = 0.0
-    q[:, 1:, joint_index("rh_THJ5")] = THUMB_SWINGS[None]
-    pos, rot = np.repeat(root_pos, s, axis=0), np.repeat(root_rot, s, axis=0)
-    closed = q.reshape(b * s, -1)
-    swung = np.arange(b * s) % s != 0  # the thumb as it is (candidate 0) was closed already
-    closed[swung] = close_fingers(hand, target.sdf, pos[swung], rot[swung], closed[swung], ("TH",), gap)
+    closed, pos, rot, clearance = digit_candidates(hand, target, "TH", root_pos, root_rot, joints, gap)
     dtype = hand.dtype
     with torch.no_grad():
         poses = hand.forward_kinematics(torch.as_tensor(closed, dtype=dtype), torch.as_tensor(pos, dtype=dtype),
                                         torch.as_tensor(rot, dtype=dtype))
-        clearance = _clearance(hand, target.sdf, poses, _link_mask(hand, THUMB_LINKS)).double().numpy()
         points, _ = hand.contact_candidates(poses, style)
         distance, normals = target.sdf(points)
     labels = np.array(hand.contact_point_labels(style))

@@ -26,6 +26,7 @@ from dexvlg_data.synth.context import SynthObject, hand_model, prepare_object
 from dexvlg_data.synth.energy import GraspEnergy
 from dexvlg_data.synth.init import InitialPoses, initial_poses, style_fingers
 from dexvlg_data.synth.optimize import OptimizationResult, optimize
+from dexvlg_data.synth.placement import place_for_closure
 from dexvlg_data.synth.postures import derive_postures, fallback_configs, finger_joint_mask, squeeze_step
 
 
@@ -73,12 +74,17 @@ def synthesize(obj: PartObject | SynthObject, part: str, style: str, config: Syn
     if config.postures.close_fingers:
         joints = close_fingers(hand, target.sdf, result.root_pos, result.root_rot, joints, style_fingers(hand, style),
                                config.postures.close_gap, keep_near=config.postures.close_keep_near)
+    placed = tuple(f for f in config.postures.place_for_closure if f in style_fingers(hand, style))
+    if placed:
+        joints = place_for_closure(hand, target, part, result.root_pos, result.root_rot, joints,
+                                   config.postures.close_gap, placed, config.postures.place_min_gain)
     lifted = np.zeros((config.batch_size, len(FINGERS)), bool)
     if config.postures.lift_misaligned:
         lifted, _ = misaligned_fingers(hand, target, part, result.root_pos, result.root_rot, joints)
         joints = lift_fingers(hand, target, result.root_pos, result.root_rot, joints, lifted,
                               config.postures.lift_clearance)
-    if config.postures.approach_hovering or config.postures.close_fingers or config.postures.lift_misaligned:
+    if (config.postures.approach_hovering or config.postures.close_fingers or placed
+            or config.postures.lift_misaligned):
         with torch.no_grad():
             final = energy(*(torch.as_tensor(x, dtype=hand.dtype) for x in (result.root_pos, result.root_rot, joints)))
         result.joints, result.energy = joints, {k: v.double().numpy() for k, v in final.items()}

@@ -43,35 +43,59 @@ def q1_metric(points: np.ndarray, normals: np.ndarray, mu: float = 0.3, edges: i
     return float(max(0.0, offsets.min()))
 
 
-def link_contacts(grasp: Grasp, target, contact_distance: float = 0.005,
-                  tips_only: bool = False) -> tuple[tuple[str, ...], np.ndarray, np.ndarray]:
-    """The grasp's contacts as the Q1 protocol takes them: per hand link within ``contact_distance`` of the
-    object (distal phalanges alone with ``tips_only``), its link name, the mean of its close samples projected
-    onto the surface (K, 3) and their mean outward normal (K, 3); object frame, links in hand order.
-    """
-    from dexvlg_data.synth.context import hand_model
+Contacts = tuple[tuple[str, ...], np.ndarray, np.ndarray]  # link names, points (K, 3), outward normals (K, 3)
 
-    hand = hand_model()
+
+def hand_contacts(hand, target, root_pos: np.ndarray, root_rot: np.ndarray, joints: np.ndarray,
+                  contact_distance: float = 0.005, tips_only: bool = False) -> list[Contacts]:
+    """Per hand (root_pos (B, 3), root_rot (B, 3, 3), joints (B, 22), object frame) its contacts as the Q1
+    protocol takes them: per hand link within ``contact_distance`` of the object (distal phalanges alone with
+    ``tips_only``), its link name, the mean of its close samples projected onto the surface and their mean
+    outward normal; links in hand order.
+    """
     dtype = hand.dtype
     with torch.no_grad():
-        poses = hand.forward_kinematics(torch.as_tensor(grasp.joints, dtype=dtype)[None],
-                                        torch.as_tensor(grasp.position, dtype=dtype)[None],
-                                        torch.as_tensor(grasp.rotation, dtype=dtype)[None])
+        poses = hand.forward_kinematics(torch.as_tensor(joints, dtype=dtype), torch.as_tensor(root_pos, dtype=dtype),
+                                        torch.as_tensor(root_rot, dtype=dtype))
         surface, _ = hand.surface_points(poses)
-        distance, normals = target.sdf(surface[0])
-    distance, normals, surface = distance.double().numpy(), normals.double().numpy(), surface[0].double().numpy()
+        distance, normals = target.sdf(surface)
+    distance, normals, surface = distance.double().numpy(), normals.double().numpy(), surface.double().numpy()
     links = hand.surface_link.numpy()
-    touching = distance < contact_distance
-    if tips_only:
-        touching &= np.isin(links, [LINK_NAMES.index(name) for name in TIP_LINKS])
-    names, points, contact_normals = [], [], []
-    for link in np.unique(links[touching]):
-        members = np.flatnonzero(touching & (links == link))
-        names.append(LINK_NAMES[link])
-        points.append((surface[members] - distance[members, None] * normals[members]).mean(axis=0))
-        normal = normals[members].mean(axis=0)
-        contact_normals.append(normal / max(float(np.linalg.norm(normal)), 1e-12))
-    return tuple(names), np.array(points).reshape(-1, 3), np.array(contact_normals).reshape(-1, 3)
+    allowed = np.isin(links, [LINK_NAMES.index(name) for name in TIP_LINKS]) if tips_only else True
+    touching = (distance < contact_distance) & allowed  # (B, N)
+    # Per (hand, link): the mean of its touching samples projected onto the surface, and their mean normal.
+    hands, samples = np.nonzero(touching)
+    group = hands * len(LINK_NAMES) + links[samples]
+    count = np.bincount(group, minlength=len(surface) * len(LINK_NAMES))
+    projected = surface[hands, samples] - distance[hands, samples, None] * normals[hands, samples]
+    point_sum = np.zeros((len(count), 3))
+    normal_sum = np.zeros((len(count), 3))
+    np.add.at(point_sum, group, projected)
+    np.add.at(normal_sum, group, normals[hands, samples])
+    out = []
+    for b in range(len(surface)):
+        rows = b * len(LINK_NAMES) + np.flatnonzero(count[b * len(LINK_NAMES):(b + 1) * len(LINK_NAMES)])
+        points = point_sum[rows] / count[rows, None]
+        contact_normals = normal_sum[rows] / np.maximum(np.linalg.norm(normal_sum[rows], axis=1, keepdims=True),
+                                                        1e-12)
+        names = tuple(LINK_NAMES[r - b * len(LINK_NAMES)] for r in rows)
+        out.append((names, points.reshape(-1, 3), contact_normals.reshape(-1, 3)))
+    return out
+
+
+def hands_q1(hand, target, root_pos: np.ndarray, root_rot: np.ndarray, joints: np.ndarray, mu: float = 0.3,
+             edges: int = 8, contact_distance: float = 0.005) -> np.ndarray:
+    """(B,) Q1 of a batch of hands (hand_contacts' arguments) on a SynthObject, friction cones of ``edges`` edges."""
+    contacts = hand_contacts(hand, target, root_pos, root_rot, joints, contact_distance)
+    return np.array([q1_metric(points, normals, mu, edges) for _, points, normals in contacts])
+
+
+def link_contacts(grasp: Grasp, target, contact_distance: float = 0.005, tips_only: bool = False) -> Contacts:
+    """hand_contacts of one grasp (object frame) on a SynthObject."""
+    from dexvlg_data.synth.context import hand_model
+
+    return hand_contacts(hand_model(), target, grasp.position[None], grasp.rotation[None], grasp.joints[None],
+                         contact_distance, tips_only)[0]
 
 
 def grasp_q1(grasp: Grasp, target, mu: float = 0.3, edges: int = 8, contact_distance: float = 0.005,

@@ -1,0 +1,106 @@
+"""Finger placement: a finger swung about its base (the thumb about THJ5, a finger about J4), straightened and
+closed onto the part; the placements are scored, and the best kept if it beats the finger as it is.
+
+Two scores:
+
+- init.oppose_thumb, when hands are first shaped around the part: how squarely the thumb's pad pushes against
+  the other contacts;
+- place_for_closure, after the optimizer has closed the fingers: the grasp's Q1 (synth.quality, the
+  benchmark's protocol). The optimizer leaves most thumbs off the surface or resting with the proximal phalanx
+  beside the palm (its fingertip term loses to the penetration terms), and closing the thumb's flexion joints
+  cannot swing it across to the far side of the part; swinging it can.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from dexvlg_core.hand.joints import joint_index
+from dexvlg_core.hand.model import HandModel
+from dexvlg_data.synth.alignment import misaligned_fingers
+from dexvlg_data.synth.closing import CHAINS, CLOSING_JOINTS, FINGERS, _clearance, _link_mask, close_fingers
+from dexvlg_data.synth.context import SynthObject
+from dexvlg_data.synth.quality import hands_q1
+
+# Per finger, the joint it swings about and the angles tried; the other joints it moves (CLOSING_JOINTS, and the
+# thumb's twist THJ3) straighten to 0 before the finger closes onto the part.
+THUMB_SWINGS = np.linspace(-1.0, 1.0, 9)
+SWINGS: dict[str, tuple[str, np.ndarray]] = {"TH": ("rh_THJ5", THUMB_SWINGS)} | {
+    finger: (f"rh_{finger}J4", np.linspace(-0.3, 0.3, 5)) for finger in ("FF", "MF", "RF", "LF")}
+THUMB_LINKS = CHAINS["TH"][0][1]  # the links the thumb's closing joints move
+
+
+def digit_candidates(hand: HandModel, target: SynthObject, finger: str, root_pos: np.ndarray, root_rot: np.ndarray,
+                     joints: np.ndarray, gap: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per hand (B) S = 1 + len(SWINGS[finger][1]) placements of one finger ("FF", ..., "TH"): candidate 0 the
+    finger as it is, then the finger straightened at each swing angle and closed onto the object (close_fingers,
+    ``gap``).
+
+    Returns joints (B * S, 22) hand-major, the matching root positions (B * S, 3) and rotations (B * S, 3, 3), and
+    the finger links' clearance from the object (B * S,) (sdf - radius over their collision spheres).
+    """
+    swing, angles = SWINGS[finger]
+    straight = CLOSING_JOINTS[finger] + (("rh_THJ3",) if finger == "TH" else ())
+    b, s = len(joints), len(angles) + 1
+    q = np.repeat(np.asarray(joints, dtype=np.float64)[:, None], s, axis=1)
+    for name in straight:
+        q[:, 1:, joint_index(name)] = 0.0
+    q[:, 1:, joint_index(swing)] = angles[None]
+    pos, rot = np.repeat(root_pos, s, axis=0), np.repeat(root_rot, s, axis=0)
+    closed = q.reshape(b * s, -1)
+    swung = np.arange(b * s) % s != 0
+    closed[swung] = close_fingers(hand, target.sdf, pos[swung], rot[swung], closed[swung], (finger,), gap)
+    dtype = hand.dtype
+    with torch.no_grad():
+        poses = hand.forward_kinematics(torch.as_tensor(closed, dtype=dtype), torch.as_tensor(pos, dtype=dtype),
+                                        torch.as_tensor(rot, dtype=dtype))
+        clearance = _clearance(hand, target.sdf, poses, _link_mask(hand, CHAINS[finger][0][1])).double().numpy()
+    return closed, pos, rot, clearance
+
+
+def place_for_closure(hand: HandModel, target: SynthObject, part: str, root_pos: np.ndarray, root_rot: np.ndarray,
+                      joints: np.ndarray, gap: float, fingers: tuple[str, ...] = ("TH",), min_gain: float = 0.005,
+                      mu: float = 0.3, edges: int = 4) -> np.ndarray:
+    """(B, 22) joints with each of ``fingers`` in turn moved to the placement (digit_candidates) that gives the
+    grasp the highest Q1.
+
+    A placement counts if the finger's links clear the object, it adds no self-collision (its largest sphere
+    overlap is no more than the hand's before) and none of the finger's links touches another part than
+    ``part`` (alignment); it replaces the finger as it is only when it raises Q1 (friction ``mu``, cones of
+    ``edges`` edges: 4 ranks placements like the benchmark's 8 at a fifth of the convex-hull time) by more than
+    ``min_gain``. Hands that no placement improves keep their joints.
+    """
+    out = np.asarray(joints, dtype=np.float64).copy()
+    b = len(out)
+    dtype = hand.dtype
+    q1 = hands_q1(hand, target, root_pos, root_rot, out, mu, edges)
+    for finger in fingers:
+        s = len(SWINGS[finger][1]) + 1
+        closed, pos, rot, clearance = digit_candidates(hand, target, finger, root_pos, root_rot, out, gap)
+        with torch.no_grad():
+            overlap = hand.max_self_overlap(hand.forward_kinematics(
+                torch.as_tensor(closed, dtype=dtype), torch.as_tensor(pos, dtype=dtype),
+                torch.as_tensor(rot, dtype=dtype))).double().numpy().reshape(b, s)
+        counts = (clearance.reshape(b, s) > 0.0) & (overlap <= overlap[:, :1] + 1e-6)
+        counts[:, 0] = False  # the finger as it is: the baseline, q1
+        score = np.full((b, s), -np.inf)
+        rows, cols = np.nonzero(counts)
+        if len(rows):
+            flat = rows * s + cols
+            score[rows, cols] = hands_q1(hand, target, pos[flat], rot[flat], closed[flat], mu, edges)
+        score[score <= q1[:, None] + min_gain] = -np.inf
+        # The best placement of each hand that keeps the finger on the part: alignment is tested on the leaders
+        # alone (a few per hand), not on every placement.
+        while np.isfinite(score).any(axis=1).any():
+            hands = np.flatnonzero(np.isfinite(score).any(axis=1))
+            best = np.argmax(score[hands], axis=1)
+            flat = hands * s + best
+            misaligned, _ = misaligned_fingers(hand, target, part, pos[flat], rot[flat], closed[flat])
+            aligned = ~misaligned[:, FINGERS.index(finger)]
+            take = hands[aligned]
+            out[take] = closed[flat[aligned]]
+            q1[take] = score[take, best[aligned]]
+            score[take] = -np.inf
+            score[hands[~aligned], best[~aligned]] = -np.inf
+    return out
