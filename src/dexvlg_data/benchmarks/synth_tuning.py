@@ -98,7 +98,8 @@ def dataset_config(recorded: dict) -> SynthConfig:
     if unknown:
         raise SystemExit(f"plan.json's config has settings this code does not know ({', '.join(unknown)}); rerun "
                          "with the code that made it")
-    # Settings added since the dataset was made keep their defaults (which must reproduce the older code).
+    # Settings added since the dataset was made take their current defaults; the baseline check below then says
+    # whether those reproduce the dataset's grasps.
     return override(SynthConfig(), changed)
 
 
