@@ -124,8 +124,6 @@ def claw_posture(hand: HandModel, style: str, width: float) -> np.ndarray:
     return q
 
 
-
-
 def oppose_thumb(hand: HandModel, target: SynthObject, style: str, root_pos: np.ndarray, root_rot: np.ndarray,
                  joints: np.ndarray, gap: float, touch: float = 0.003) -> np.ndarray:
     """(B, 22) joints with the thumb placed where it best opposes the hand's other contacts.

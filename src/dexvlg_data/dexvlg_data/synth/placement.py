@@ -92,7 +92,7 @@ def place_for_closure(hand: HandModel, target: SynthObject, part: str, root_pos:
         score[score <= q1[:, None] + min_gain] = -np.inf
         # The best placement of each hand that keeps the finger on the part: alignment is tested on the leaders
         # alone (a few per hand), not on every placement.
-        while np.isfinite(score).any(axis=1).any():
+        while np.isfinite(score).any():
             hands = np.flatnonzero(np.isfinite(score).any(axis=1))
             best = np.argmax(score[hands], axis=1)
             flat = hands * s + best
