@@ -135,12 +135,10 @@ def oppose_thumb(hand: HandModel, target: SynthObject, style: str, root_pos: np.
     them). The best counting candidate is kept; a hand with none keeps its thumb.
     """
     b, s = len(joints), len(THUMB_SWINGS) + 1
-    closed, pos, rot, clearance = digit_candidates(hand, target, "TH", root_pos, root_rot, joints, gap)
-    dtype = hand.dtype
+    c = digit_candidates(hand, target, "TH", root_pos, root_rot, joints, gap)
+    closed, clearance = c.joints, c.clearance
     with torch.no_grad():
-        poses = hand.forward_kinematics(torch.as_tensor(closed, dtype=dtype), torch.as_tensor(pos, dtype=dtype),
-                                        torch.as_tensor(rot, dtype=dtype))
-        points, _ = hand.contact_candidates(poses, style)
+        points, _ = hand.contact_candidates(c.poses, style)
         distance, normals = target.sdf(points)
     labels = np.array(hand.contact_point_labels(style))
     distance, normals = distance.double().numpy(), normals.double().numpy()

@@ -13,11 +13,13 @@ Two scores:
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import torch
 
 from dexvlg_core.hand.joints import joint_index
-from dexvlg_core.hand.model import HandModel
+from dexvlg_core.hand.model import HandModel, LinkPoses
 from dexvlg_data.synth.alignment import misaligned_fingers
 from dexvlg_data.synth.closing import CHAINS, CLOSING_JOINTS, FINGERS, _clearance, _link_mask, close_fingers
 from dexvlg_data.synth.context import SynthObject
@@ -31,14 +33,23 @@ SWINGS: dict[str, tuple[str, np.ndarray]] = {"TH": ("rh_THJ5", THUMB_SWINGS)} | 
 THUMB_LINKS = CHAINS["TH"][0][1]  # the links the thumb's closing joints move
 
 
+@dataclass
+class Placements:
+    """Candidate placements of one finger, S per hand, hand-major (B * S rows)."""
+
+    joints: np.ndarray  # (B * S, 22)
+    root_pos: np.ndarray  # (B * S, 3)
+    root_rot: np.ndarray  # (B * S, 3, 3)
+    poses: LinkPoses  # the hands posed
+    clearance: np.ndarray  # (B * S,) the finger links' sdf - radius over their collision spheres
+
+
 def digit_candidates(hand: HandModel, target: SynthObject, finger: str, root_pos: np.ndarray, root_rot: np.ndarray,
-                     joints: np.ndarray, gap: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+                     joints: np.ndarray, gap: float) -> Placements:
     """Per hand (B) S = 1 + len(SWINGS[finger][1]) placements of one finger ("FF", ..., "TH"): candidate 0 the
     finger as it is, then the finger straightened at each swing angle and closed onto the object (close_fingers,
     ``gap``).
 
-    Returns joints (B * S, 22) hand-major, the matching root positions (B * S, 3) and rotations (B * S, 3, 3), and
-    the finger links' clearance from the object (B * S,) (sdf - radius over their collision spheres).
     """
     swing, angles = SWINGS[finger]
     straight = CLOSING_JOINTS[finger] + (("rh_THJ3",) if finger == "TH" else ())
@@ -56,7 +67,7 @@ def digit_candidates(hand: HandModel, target: SynthObject, finger: str, root_pos
         poses = hand.forward_kinematics(torch.as_tensor(closed, dtype=dtype), torch.as_tensor(pos, dtype=dtype),
                                         torch.as_tensor(rot, dtype=dtype))
         clearance = _clearance(hand, target.sdf, poses, _link_mask(hand, CHAINS[finger][0][1])).double().numpy()
-    return closed, pos, rot, clearance
+    return Placements(closed, pos, rot, poses, clearance)
 
 
 def place_for_closure(hand: HandModel, target: SynthObject, part: str, root_pos: np.ndarray, root_rot: np.ndarray,
@@ -73,16 +84,14 @@ def place_for_closure(hand: HandModel, target: SynthObject, part: str, root_pos:
     """
     out = np.asarray(joints, dtype=np.float64).copy()
     b = len(out)
-    dtype = hand.dtype
     q1 = hands_q1(hand, target, root_pos, root_rot, out, mu, edges)
     for finger in fingers:
         s = len(SWINGS[finger][1]) + 1
-        closed, pos, rot, clearance = digit_candidates(hand, target, finger, root_pos, root_rot, out, gap)
+        c = digit_candidates(hand, target, finger, root_pos, root_rot, out, gap)
+        closed, pos, rot = c.joints, c.root_pos, c.root_rot
         with torch.no_grad():
-            overlap = hand.max_self_overlap(hand.forward_kinematics(
-                torch.as_tensor(closed, dtype=dtype), torch.as_tensor(pos, dtype=dtype),
-                torch.as_tensor(rot, dtype=dtype))).double().numpy().reshape(b, s)
-        counts = (clearance.reshape(b, s) > 0.0) & (overlap <= overlap[:, :1] + 1e-6)
+            overlap = hand.max_self_overlap(c.poses).double().numpy().reshape(b, s)
+        counts = (c.clearance.reshape(b, s) > 0.0) & (overlap <= overlap[:, :1] + 1e-6)
         counts[:, 0] = False  # the finger as it is: the baseline, q1
         score = np.full((b, s), -np.inf)
         rows, cols = np.nonzero(counts)

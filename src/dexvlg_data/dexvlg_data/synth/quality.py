@@ -65,21 +65,19 @@ def hand_contacts(hand, target, root_pos: np.ndarray, root_rot: np.ndarray, join
     touching = (distance < contact_distance) & allowed  # (B, N)
     # Per (hand, link): the mean of its touching samples projected onto the surface, and their mean normal.
     hands, samples = np.nonzero(touching)
-    group = hands * len(LINK_NAMES) + links[samples]
-    count = np.bincount(group, minlength=len(surface) * len(LINK_NAMES))
-    projected = surface[hands, samples] - distance[hands, samples, None] * normals[hands, samples]
-    point_sum = np.zeros((len(count), 3))
-    normal_sum = np.zeros((len(count), 3))
-    np.add.at(point_sum, group, projected)
-    np.add.at(normal_sum, group, normals[hands, samples])
+    shape = (len(surface), len(LINK_NAMES))
+    group = np.ravel_multi_index((hands, links[samples]), shape)
+    count = np.bincount(group, minlength=np.prod(shape)).reshape(shape)
+    point_sum, normal_sum = np.zeros((*shape, 3)), np.zeros((*shape, 3))
+    np.add.at(point_sum.reshape(-1, 3), group, surface[hands, samples] - distance[hands, samples, None]
+              * normals[hands, samples])
+    np.add.at(normal_sum.reshape(-1, 3), group, normals[hands, samples])
     out = []
     for b in range(len(surface)):
-        rows = b * len(LINK_NAMES) + np.flatnonzero(count[b * len(LINK_NAMES):(b + 1) * len(LINK_NAMES)])
-        points = point_sum[rows] / count[rows, None]
-        contact_normals = normal_sum[rows] / np.maximum(np.linalg.norm(normal_sum[rows], axis=1, keepdims=True),
-                                                        1e-12)
-        names = tuple(LINK_NAMES[r - b * len(LINK_NAMES)] for r in rows)
-        out.append((names, points.reshape(-1, 3), contact_normals.reshape(-1, 3)))
+        present = np.flatnonzero(count[b])  # links in hand order
+        normal = normal_sum[b, present]
+        out.append((tuple(LINK_NAMES[k] for k in present), point_sum[b, present] / count[b, present, None],
+                    normal / np.maximum(np.linalg.norm(normal, axis=1, keepdims=True), 1e-12)))
     return out
 
 
