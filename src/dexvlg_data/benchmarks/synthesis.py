@@ -38,7 +38,7 @@ import numpy as np  # noqa: E402
 
 from dexvlg_core.grasp_io import read_grasps  # noqa: E402
 from dexvlg_data.objects.families.splits import HELDOUT_CATEGORIES, TRAIN_CATEGORIES, split_of  # noqa: E402
-from dexvlg_data.synth.config import OptimizerConfig, SynthConfig, override  # noqa: E402
+from dexvlg_data.synth.config import OptimizerConfig, SDFConfig, SynthConfig, override  # noqa: E402
 from dexvlg_data.synth.driver import DatasetDir, ObjectRef, SynthPlan, failure_kind, run_plan, summarize  # noqa: E402
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
@@ -97,9 +97,11 @@ def quality(root: Path, objects: list[ObjectRef], config: SynthConfig, limit: in
         if not grasps:
             continue
         target = prepare_object(obj.load(), config)
+        # Evenly spread over the object's units (files are sorted by part and style), not its first part only.
+        chosen = set(np.linspace(0, len(grasps) - 1, min(per_object, len(grasps))).round().astype(int).tolist())
         for i, g in enumerate(grasps):
             scored: tuple = (None,) * 7
-            if i < per_object:
+            if i in chosen:
                 names, points, normals = link_contacts(g, target)
                 tips = [k for k, name in enumerate(names) if name in TIP_LINKS]
                 squeezed = replace(g, joints=g.squeeze) if g.squeeze is not None else g
@@ -215,8 +217,10 @@ def picture(root: Path, objects: list[ObjectRef], config: SynthConfig, out: Path
 DATASET_GOAL = {"train_objects": 1000, "train_validated": 50_000}
 
 
-def dataset_progress(root: Path) -> dict:
-    """Counts of the shipped model's grasp dataset (``make dataset``) so far, per split directory under root."""
+def dataset_progress(root: Path, q1_grasps: int = 0) -> dict:
+    """Counts of the shipped model's grasp dataset (``make dataset``) so far, per split directory under root; with
+    ``q1_grasps``, the quality (quality()) of up to that many of each split's validated grasps.
+    """
     splits = {}
     for split in ("train", "heldout_instance", "heldout_category"):
         if not (root / split / "plan.json").exists():
@@ -229,6 +233,11 @@ def dataset_progress(root: Path) -> dict:
                          "optimized": summary["optimized"], "yield": summary["yield"],
                          "per_style": summary["per_style"],
                          "validated_per_core_hour": summary["validated"] / (cpu / 3600.0) if cpu else None}
+        if q1_grasps and summary["validated"]:
+            config = replace(SynthConfig(), sdf=SDFConfig(**plan["config"]["sdf"]))  # all quality() needs
+            refs = [ObjectRef(**o) for o in plan["objects"]]
+            members = [o for o in refs if (root / split / "grasps" / o.object_id).is_dir()]
+            splits[split]["quality"] = quality(root / split, members, config, q1_grasps)
     train = splits.get("train", {})
     return {"root": os.path.relpath(root, REPO_ROOT), "splits": splits, "goal": DATASET_GOAL,
             "train_objects": train.get("objects_with_grasps", 0), "train_validated": train.get("validated", 0)}
@@ -269,7 +278,7 @@ def main() -> None:
     if args.dataset_only:
         out = Path(args.out)
         report = json.loads(out.read_text())
-        report["dataset"] = dataset_progress(Path(args.dataset))
+        report["dataset"] = dataset_progress(Path(args.dataset), args.q1_grasps)
         out.write_text(json.dumps(report, indent=1) + "\n")
         print(json.dumps({k: v for k, v in report["dataset"].items() if k != "splits"}, indent=1))
         return
@@ -328,7 +337,7 @@ def main() -> None:
         "reference_wrap": {"penetration_mm": 1.75, "self_penetration_mm": 0.19, "q1": 0.085},
         "goals": {"yield": 0.30, "penetration_mm": 1.5, "self_penetration_mm": 0.2, "q1": 0.08},
     }
-    report["dataset"] = dataset_progress(Path(args.dataset))
+    report["dataset"] = dataset_progress(Path(args.dataset), args.q1_grasps)
     report["machine"] = {"cpu_count": os.cpu_count(), "python": platform.python_version(),
                          "load_average_1min": os.getloadavg()[0]}
     out = Path(args.out)

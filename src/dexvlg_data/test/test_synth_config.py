@@ -48,3 +48,13 @@ def test_fallback_squeezes_are_a_list_of_any_length_and_parse_into_posture_confi
     for bad in ("curl", "shake 0.2", "curl -0.1", "displacement far"):
         with pytest.raises(ValueError, match="expected 'MODE AMOUNT'"):
             fallback_configs(override(SynthConfig(), [f'postures.fallbacks=["{bad}"]']).postures)
+
+
+def test_wrist_turns_are_rows_of_axis_and_angle_of_any_number():
+    tuned = override(SynthConfig(), ["postures.wrist_turns=[[1, 0.3], [2, -0.1], [0, 0.2]]"])
+    assert tuned.postures.wrist_turns == ((1, 0.3), (2, -0.1), (0, 0.2))
+    assert override(tuned, ["postures.wrist_turns=[[1, 0.25]]"]).postures.wrist_turns == ((1, 0.25),)
+    assert override(tuned, ["postures.wrist_turns=[]"]).postures.wrist_turns == ()
+    for bad in ("[1, 0.3]", '[[1, "far"]]', "0.3"):
+        with pytest.raises(ValueError, match="expected a JSON list of lists of numbers"):
+            override(tuned, [f"postures.wrist_turns={bad}"])

@@ -186,6 +186,14 @@ class PostureConfig:
     # synth_tuning samples of training units (24 units, 384 grasps): validated 121 -> 131, Q1 of the validated
     # 0.032 -> 0.065 and 0.055 -> 0.082 (force closure 49 -> 74 % and 73 -> 84 %), validated per core-hour
     # 13-34 % lower. The thumb alone: 124 validated, Q1 0.047 and 0.061.
+    # Before that, each hand may turn about its contacts' centroid, (hand-frame axis, angle rad) per candidate,
+    # with the style's fingers closed again (placement.turn_for_closure), when that raises Q1 by more than
+    # place_min_gain; axis 1 is the palm normal, 2 runs along the fingers. Two pinned synth_tuning samples of
+    # training units (24 units, 384 grasps): validated 124 -> 133, Q1 of the validated 0.094 -> 0.099 and
+    # 0.090 -> 0.097, optimization time +10 %. Larger turns (0.35 / 0.3 / 0.2 rad): 132, Q1 0.096 and 0.093;
+    # twelve turns of 0.1 and 0.2 rad: 124, 0.096 and 0.095; a second placement round on top: 134, +0.003 and
+    # +0.001 Q1 for +32 % optimization time (results/synthesis_tuning_wrist.json).
+    wrist_turns: tuple[tuple[int, float], ...] = ((1, 0.2), (1, -0.2), (2, 0.2), (2, -0.2), (0, 0.15), (0, -0.15))
     place_for_closure: tuple[str, ...] = ("TH", "FF", "MF", "RF", "LF")
     place_min_gain: float = 0.005
     # Open fingers that touch another part than the target until they clear the object by lift_clearance
@@ -222,6 +230,14 @@ def _parse_value(text: str, current: object, key: str) -> object:
             return int(text)
         if isinstance(current, float):
             return float(text)
+        rows = json.loads(text) if isinstance(current, tuple) and text.lstrip().startswith("[") else None
+        if isinstance(current, tuple) and current and all(isinstance(x, tuple) for x in current) or (
+                current == () and isinstance(rows, list) and rows and all(isinstance(r, list) for r in rows)):
+            # rows of numbers, e.g. postures.wrist_turns: any number of rows
+            if (not isinstance(rows, list) or not all(isinstance(row, list) for row in rows)
+                    or not all(isinstance(x, int | float) for row in rows for x in row)):
+                raise ValueError("expected a JSON list of lists of numbers")
+            return tuple(tuple(row) for row in rows)
         if isinstance(current, tuple) and all(isinstance(x, str) for x in current):
             items = json.loads(text)  # a list of names (or an empty tuple): any length
             if not isinstance(items, list) or not all(isinstance(x, str) for x in items):

@@ -43,8 +43,9 @@ from dexvlg_data.synth.config import STYLES, SynthConfig
 # Part of every plan's fingerprint: bump it whenever synthesis or validation code changes the grasps a unit gives,
 # so that a dataset directory made by older code is refused rather than continued with different grasps.
 # 6: the posture search (PostureConfig.fallbacks); 7: lid claw, sphere-based alignment repair; 8: the thumb search
-# (InitConfig.thumb_search); 9: finger placement for closure (PostureConfig.place_for_closure).
-PLAN_VERSION = 9
+# (InitConfig.thumb_search); 9: finger placement for closure (PostureConfig.place_for_closure); 10: wrist turns
+# for closure (PostureConfig.wrist_turns).
+PLAN_VERSION = 10
 MIN_PART_EXTENT = 0.01  # m: a part whose second-largest box side is below this is too small to grasp
 
 

@@ -26,7 +26,7 @@ from dexvlg_data.synth.context import SynthObject, hand_model, prepare_object
 from dexvlg_data.synth.energy import GraspEnergy
 from dexvlg_data.synth.init import InitialPoses, initial_poses, style_fingers
 from dexvlg_data.synth.optimize import OptimizationResult, optimize
-from dexvlg_data.synth.placement import place_for_closure
+from dexvlg_data.synth.placement import place_for_closure, turn_for_closure
 from dexvlg_data.synth.postures import derive_postures, fallback_configs, finger_joint_mask, squeeze_step
 
 
@@ -74,6 +74,11 @@ def synthesize(obj: PartObject | SynthObject, part: str, style: str, config: Syn
     if config.postures.close_fingers:
         joints = close_fingers(hand, target.sdf, result.root_pos, result.root_rot, joints, style_fingers(hand, style),
                                config.postures.close_gap, keep_near=config.postures.close_keep_near)
+    turns = tuple((int(axis), float(angle)) for axis, angle in config.postures.wrist_turns)
+    if turns:
+        result.root_pos, result.root_rot, joints = turn_for_closure(
+            hand, target, part, result.root_pos, result.root_rot, joints, style_fingers(hand, style), turns,
+            config.postures.close_gap, config.postures.place_min_gain)
     placed = tuple(f for f in config.postures.place_for_closure if f in style_fingers(hand, style))
     if placed:
         joints = place_for_closure(hand, target, part, result.root_pos, result.root_rot, joints,
@@ -83,7 +88,7 @@ def synthesize(obj: PartObject | SynthObject, part: str, style: str, config: Syn
         lifted, _ = misaligned_fingers(hand, target, part, result.root_pos, result.root_rot, joints)
         joints = lift_fingers(hand, target, result.root_pos, result.root_rot, joints, lifted,
                               config.postures.lift_clearance)
-    if (config.postures.approach_hovering or config.postures.close_fingers or placed
+    if (config.postures.approach_hovering or config.postures.close_fingers or turns or placed
             or config.postures.lift_misaligned):
         with torch.no_grad():
             final = energy(*(torch.as_tensor(x, dtype=hand.dtype) for x in (result.root_pos, result.root_rot, joints)))

@@ -23,7 +23,7 @@ from dexvlg_core.hand.model import HandModel, LinkPoses
 from dexvlg_data.synth.alignment import misaligned_fingers
 from dexvlg_data.synth.closing import CHAINS, CLOSING_JOINTS, FINGERS, _clearance, _link_mask, close_fingers
 from dexvlg_data.synth.context import SynthObject
-from dexvlg_data.synth.quality import hands_q1
+from dexvlg_data.synth.quality import hand_contacts, hands_q1
 
 # Per finger, the joint it swings about and the angles tried; the other joints it moves (CLOSING_JOINTS, and the
 # thumb's twist THJ3) straighten to 0 before the finger closes onto the part.
@@ -113,3 +113,88 @@ def place_for_closure(hand: HandModel, target: SynthObject, part: str, root_pos:
             score[take] = -np.inf
             score[hands[~aligned], best[~aligned]] = -np.inf
     return out
+
+
+def turned_wrists(hand: HandModel, target: SynthObject, root_pos: np.ndarray, root_rot: np.ndarray,
+                  joints: np.ndarray, fingers: tuple[str, ...], turns: tuple[tuple[int, float], ...],
+                  gap: float) -> Placements:
+    """Per hand (B) S = 1 + len(turns) wrist poses: candidate 0 the hand as it is, then the hand turned about its
+    contacts' centroid (the palm's centre where nothing touches) by each (hand-frame axis 0/1/2, angle) of
+    ``turns``, with ``fingers`` straightened and closed onto the object again (close_fingers, ``gap``).
+    """
+    if any(axis not in (0, 1, 2) for axis, _ in turns):
+        raise ValueError(f"wrist turns are (hand-frame axis 0, 1 or 2, angle in rad), got {turns}")
+    b, s = len(joints), len(turns) + 1
+    root_pos, root_rot = np.asarray(root_pos, dtype=np.float64), np.asarray(root_rot, dtype=np.float64)
+    contacts = hand_contacts(hand, target, root_pos, root_rot, joints)
+    pivot = np.array([points.mean(axis=0) if len(points) else position
+                      for (_, points, _), position in zip(contacts, root_pos, strict=True)])
+    pos, rot = np.repeat(root_pos, s, axis=0), np.repeat(root_rot, s, axis=0)
+    q = np.repeat(np.asarray(joints, dtype=np.float64), s, axis=0)
+    for k, (axis, angle) in enumerate(turns, start=1):
+        rows = np.arange(b) * s + k
+        turn = _axis_rotations(root_rot[:, :, axis], angle)  # (B, 3, 3), object frame
+        rot[rows] = turn @ root_rot
+        pos[rows] = pivot + np.einsum("bij,bj->bi", turn, root_pos - pivot)
+    turned = np.arange(b * s) % s != 0
+    for finger in fingers:
+        for name in CLOSING_JOINTS[finger]:
+            q[turned, joint_index(name)] = 0.0
+    q[turned] = close_fingers(hand, target.sdf, pos[turned], rot[turned], q[turned], fingers, gap)
+    dtype = hand.dtype
+    with torch.no_grad():
+        poses = hand.forward_kinematics(torch.as_tensor(q, dtype=dtype), torch.as_tensor(pos, dtype=dtype),
+                                        torch.as_tensor(rot, dtype=dtype))
+        clearance = _clearance(hand, target.sdf, poses).double().numpy()
+    return Placements(q, pos, rot, poses, clearance)
+
+
+def _axis_rotations(axes: np.ndarray, angle: float) -> np.ndarray:
+    """(B, 3, 3) rotations by ``angle`` about each unit axis of (B, 3) (Rodrigues)."""
+    k = np.zeros((len(axes), 3, 3))
+    k[:, 0, 1], k[:, 0, 2], k[:, 1, 2] = -axes[:, 2], axes[:, 1], -axes[:, 0]
+    k -= k.transpose(0, 2, 1)
+    return np.eye(3) + np.sin(angle) * k + (1.0 - np.cos(angle)) * (k @ k)
+
+
+def turn_for_closure(hand: HandModel, target: SynthObject, part: str, root_pos: np.ndarray, root_rot: np.ndarray,
+                     joints: np.ndarray, fingers: tuple[str, ...], turns: tuple[tuple[int, float], ...],
+                     gap: float, min_gain: float = 0.005, mu: float = 0.3,
+                     edges: int = 4) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(root_pos, root_rot, joints) with each hand moved to the wrist pose (turned_wrists) that gives the grasp the
+    highest Q1, by more than ``min_gain`` over the hand as it is.
+
+    The optimizer's pose is where its energies balance, not where the contacts oppose best: a hand a little
+    rolled or tilted on a handle gets its fingertips and thumb squarely across it. A turned pose counts if the
+    whole hand clears the object at least as well as before (or clears it), adds no self-collision, and
+    touches no other part with more fingers (alignment, tested on each hand's leader alone).
+    """
+    b, s = len(joints), len(turns) + 1
+    c = turned_wrists(hand, target, root_pos, root_rot, joints, fingers, turns, gap)
+    with torch.no_grad():
+        overlap = hand.max_self_overlap(c.poses).double().numpy().reshape(b, s)
+    clearance = c.clearance.reshape(b, s)
+    counts = (clearance >= np.minimum(clearance[:, :1], 0.0)) & (overlap <= overlap[:, :1] + 1e-6)
+    counts[:, 0] = False
+    q1 = hands_q1(hand, target, root_pos, root_rot, joints, mu, edges)
+    score = np.full((b, s), -np.inf)
+    rows, cols = np.nonzero(counts)
+    if len(rows):
+        flat = rows * s + cols
+        score[rows, cols] = hands_q1(hand, target, c.root_pos[flat], c.root_rot[flat], c.joints[flat], mu, edges)
+    score[score <= q1[:, None] + min_gain] = -np.inf
+    pos, rot = np.array(root_pos, dtype=np.float64), np.array(root_rot, dtype=np.float64)
+    out = np.asarray(joints, dtype=np.float64).copy()
+    before, _ = misaligned_fingers(hand, target, part, pos, rot, out)
+    while np.isfinite(score).any():
+        hands = np.flatnonzero(np.isfinite(score).any(axis=1))
+        best = np.argmax(score[hands], axis=1)
+        flat = hands * s + best
+        misaligned, _ = misaligned_fingers(hand, target, part, c.root_pos[flat], c.root_rot[flat], c.joints[flat])
+        aligned = misaligned.sum(axis=1) <= before[hands].sum(axis=1)
+        take = hands[aligned]
+        pos[take], rot[take], out[take] = (c.root_pos[flat[aligned]], c.root_rot[flat[aligned]],
+                                           c.joints[flat[aligned]])
+        score[take] = -np.inf
+        score[hands[~aligned], best[~aligned]] = -np.inf
+    return pos, rot, out
