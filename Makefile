@@ -36,9 +36,9 @@ bench: setup
 # stopping after a batch that validates nothing; held-out instances and categories for evaluation.
 # Measured cost (plan version 8, first 24 objects): 84 validated grasps and ~270 CPU-seconds of synthesis per object,
 # 1,100 validated grasps per core-hour (a test run shared the CPUs for a quarter of that hour); ~2.3 minutes per
-# object on 2 workers, so ~38 hours for the train split. Plan version 9 (finger placement for closure) validates
-# about as many grasps with a third more optimization time (synthesis benchmark on one machine: 867 -> 740
-# validated per core-hour), so about 45 hours.
+# object on 2 workers, so ~38 hours for the train split. Plan version 10 (finger placement and wrist turns for
+# closure), first 6 train objects: 106 validated grasps and ~450 CPU-seconds per object, 916 validated per
+# core-hour; ~3.8 minutes per object on 2 workers, so ~63 hours for the train split (50,000 grasps after ~30).
 # WORKERS=n parallel processes; BACKEND=ray for a cluster (shared storage under data/).
 WORKERS ?= 2
 BACKEND ?= process
