@@ -13,6 +13,7 @@ Two scores:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -88,31 +89,48 @@ def place_for_closure(hand: HandModel, target: SynthObject, part: str, root_pos:
     for finger in fingers:
         s = len(SWINGS[finger][1]) + 1
         c = digit_candidates(hand, target, finger, root_pos, root_rot, out, gap)
-        closed, pos, rot = c.joints, c.root_pos, c.root_rot
-        with torch.no_grad():
-            overlap = hand.max_self_overlap(c.poses).double().numpy().reshape(b, s)
-        counts = (c.clearance.reshape(b, s) > 0.0) & (overlap <= overlap[:, :1] + 1e-6)
-        counts[:, 0] = False  # the finger as it is: the baseline, q1
-        score = np.full((b, s), -np.inf)
-        rows, cols = np.nonzero(counts)
-        if len(rows):
-            flat = rows * s + cols
-            score[rows, cols] = hands_q1(hand, target, pos[flat], rot[flat], closed[flat], mu, edges)
-        score[score <= q1[:, None] + min_gain] = -np.inf
-        # The best placement of each hand that keeps the finger on the part: alignment is tested on the leaders
-        # alone (a few per hand), not on every placement.
-        while np.isfinite(score).any():
-            hands = np.flatnonzero(np.isfinite(score).any(axis=1))
-            best = np.argmax(score[hands], axis=1)
-            flat = hands * s + best
-            misaligned, _ = misaligned_fingers(hand, target, part, pos[flat], rot[flat], closed[flat])
-            aligned = ~misaligned[:, FINGERS.index(finger)]
-            take = hands[aligned]
-            out[take] = closed[flat[aligned]]
-            q1[take] = score[take, best[aligned]]
-            score[take] = -np.inf
-            score[hands[~aligned], best[~aligned]] = -np.inf
+        clear = c.clearance.reshape(b, s) > 0.0
+
+        def on_part(flat: np.ndarray, c: Placements = c, finger: str = finger) -> np.ndarray:
+            misaligned, _ = misaligned_fingers(hand, target, part, c.root_pos[flat], c.root_rot[flat], c.joints[flat])
+            return ~misaligned[:, FINGERS.index(finger)]
+
+        take, flat, gained = _best_for_closure(hand, target, c, clear, q1, min_gain, mu, edges, on_part)
+        out[take], q1[take] = c.joints[flat], gained
     return out
+
+
+def _best_for_closure(hand: HandModel, target: SynthObject, c: Placements, clear: np.ndarray, q1: np.ndarray,
+                      min_gain: float, mu: float, edges: int,
+                      aligned: Callable[[np.ndarray], np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The candidate of ``c`` (B hands x S, candidate 0 the hand as it is) each hand moves to: among those that
+    ``clear`` (B, S) allows and that add no self-collision (largest sphere overlap no more than candidate 0's),
+    the one with the highest Q1 that beats the hand's ``q1`` by more than ``min_gain`` and that ``aligned`` (flat
+    candidate indices -> bool) accepts. Alignment is tested on each hand's leader alone (a few per hand), not on
+    every candidate. Returns the hands that move, their candidates' flat indices and their Q1.
+    """
+    b, s = clear.shape
+    with torch.no_grad():
+        overlap = hand.max_self_overlap(c.poses).double().numpy().reshape(b, s)
+    counts = clear & (overlap <= overlap[:, :1] + 1e-6)
+    counts[:, 0] = False  # the hand as it is: the baseline, q1
+    score = np.full((b, s), -np.inf)
+    rows, cols = np.nonzero(counts)
+    if len(rows):
+        flat = rows * s + cols
+        score[rows, cols] = hands_q1(hand, target, c.root_pos[flat], c.root_rot[flat], c.joints[flat], mu, edges)
+    score[score <= q1[:, None] + min_gain] = -np.inf
+    left = score.copy()  # candidates not yet tested
+    chosen = np.full(b, -1)
+    while np.isfinite(left).any():
+        hands = np.flatnonzero(np.isfinite(left).any(axis=1))
+        best = np.argmax(left[hands], axis=1)
+        ok = aligned(hands * s + best)
+        chosen[hands[ok]] = best[ok]
+        left[hands[ok]] = -np.inf
+        left[hands[~ok], best[~ok]] = -np.inf
+    take = np.flatnonzero(chosen >= 0)
+    return take, take * s + chosen[take], score[take, chosen[take]]
 
 
 def turned_wrists(hand: HandModel, target: SynthObject, root_pos: np.ndarray, root_rot: np.ndarray,
@@ -171,30 +189,17 @@ def turn_for_closure(hand: HandModel, target: SynthObject, part: str, root_pos: 
     """
     b, s = len(joints), len(turns) + 1
     c = turned_wrists(hand, target, root_pos, root_rot, joints, fingers, turns, gap)
-    with torch.no_grad():
-        overlap = hand.max_self_overlap(c.poses).double().numpy().reshape(b, s)
     clearance = c.clearance.reshape(b, s)
-    counts = (clearance >= np.minimum(clearance[:, :1], 0.0)) & (overlap <= overlap[:, :1] + 1e-6)
-    counts[:, 0] = False
+    clear = clearance >= np.minimum(clearance[:, :1], 0.0)
     q1 = hands_q1(hand, target, root_pos, root_rot, joints, mu, edges)
-    score = np.full((b, s), -np.inf)
-    rows, cols = np.nonzero(counts)
-    if len(rows):
-        flat = rows * s + cols
-        score[rows, cols] = hands_q1(hand, target, c.root_pos[flat], c.root_rot[flat], c.joints[flat], mu, edges)
-    score[score <= q1[:, None] + min_gain] = -np.inf
     pos, rot = np.array(root_pos, dtype=np.float64), np.array(root_rot, dtype=np.float64)
     out = np.asarray(joints, dtype=np.float64).copy()
     before, _ = misaligned_fingers(hand, target, part, pos, rot, out)
-    while np.isfinite(score).any():
-        hands = np.flatnonzero(np.isfinite(score).any(axis=1))
-        best = np.argmax(score[hands], axis=1)
-        flat = hands * s + best
+
+    def no_more_misaligned(flat: np.ndarray) -> np.ndarray:
         misaligned, _ = misaligned_fingers(hand, target, part, c.root_pos[flat], c.root_rot[flat], c.joints[flat])
-        aligned = misaligned.sum(axis=1) <= before[hands].sum(axis=1)
-        take = hands[aligned]
-        pos[take], rot[take], out[take] = (c.root_pos[flat[aligned]], c.root_rot[flat[aligned]],
-                                           c.joints[flat[aligned]])
-        score[take] = -np.inf
-        score[hands[~aligned], best[~aligned]] = -np.inf
+        return misaligned.sum(axis=1) <= before[flat // s].sum(axis=1)
+
+    take, flat, _ = _best_for_closure(hand, target, c, clear, q1, min_gain, mu, edges, no_more_misaligned)
+    pos[take], rot[take], out[take] = c.root_pos[flat], c.root_rot[flat], c.joints[flat]
     return pos, rot, out
