@@ -62,4 +62,5 @@ def runner_process(ros_domain):
 
     yield start
     for process in started:
-        stop_process(process)
+        # Shown by pytest only when the test failed: the runner's own account of what happened.
+        print(f"--- output of {' '.join(process.args[2:])} ---\n{stop_process(process)}")

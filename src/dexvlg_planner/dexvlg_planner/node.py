@@ -18,6 +18,7 @@ from dexvlg_core.predictor import GraspPredictor, PredictionError, check_request
 from dexvlg_ros.cloud import CloudError, msg_to_cloud
 from dexvlg_ros.grasp_msg import grasp_to_msg
 from dexvlg_ros.markers import grasp_markers
+from dexvlg_ros.services import deliver_responses
 
 DEFAULT_PREDICTOR = "dexvlg_core.predictor:RandomGraspPredictor"
 
@@ -31,6 +32,8 @@ class PlannerNode(Node):
         self.declare_parameter("default_num_grasps", 16)
         self.declare_parameter("max_num_grasps", 256)
         self.declare_parameter("cloud_topic", "/dexvlg/object_cloud")
+        # How long an answer waits for DDS to match a caller that was discovered moments ago (see dexvlg_ros.services).
+        self.declare_parameter("response_patience_s", 5.0)
         spec = self.get_parameter("predictor").value
         self._predictor = predictor if predictor is not None else load_predictor(spec)
         # Models are not thread-safe; concurrent callers are served one after the other.
@@ -45,7 +48,12 @@ class PlannerNode(Node):
         )
         # Every answer is also drawn in rviz2 (config/dexvlg.rviz).
         self._markers = self.create_publisher(MarkerArray, "/dexvlg/grasp_markers", 1)
-        self.create_service(PredictGrasp, "predict_grasp", self._on_predict, callback_group=ReentrantCallbackGroup())
+        service = self.create_service(
+            PredictGrasp, "predict_grasp", self._on_predict, callback_group=ReentrantCallbackGroup()
+        )
+        self.responses = deliver_responses(
+            service, float(self.get_parameter("response_patience_s").value), logger=self.get_logger()
+        )
         self.get_logger().info(f"/predict_grasp ready (predictor: {type(self._predictor).__name__})")
 
     def _on_cloud(self, msg: PointCloud2) -> None:

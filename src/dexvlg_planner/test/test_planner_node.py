@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 
 import numpy as np
 import pytest
 import rclpy
+from dexvlg_interfaces.srv import PredictGrasp
 from rclpy.executors import MultiThreadedExecutor
+from rclpy.parameter import Parameter
+from rclpy.qos import DurabilityPolicy, QoSProfile
 
 from dexvlg_core.grasp import Grasp
 from dexvlg_planner.node import PlannerNode
-from dexvlg_ros.clients import PredictGraspClient
+from dexvlg_ros.clients import PredictGraspClient, ServiceUnavailableError
 
 
 class CrashingPredictor:
@@ -45,16 +49,20 @@ def serve(monkeypatch):
     rclpy.init(context=context)
     executors = []
 
-    def start(predictor):
-        server = PlannerNode(predictor=predictor, context=context)
+    def start(predictor, **parameters):
+        overrides = [Parameter(name, value=value) for name, value in parameters.items()]
+        server = PlannerNode(predictor=predictor, context=context, parameter_overrides=overrides)
         executor = MultiThreadedExecutor(num_threads=2, context=context)
         executor.add_node(server)
         threading.Thread(target=executor.spin, daemon=True).start()
         executors.append((executor, server))
+        start.servers.append(server)
         client = PredictGraspClient(rclpy.create_node("planner_test_client", context=context))
         client.wait(timeout=30.0)
         return client
 
+    start.servers = []
+    start.context = context
     yield start
     for executor, server in executors:
         executor.shutdown()
@@ -100,3 +108,22 @@ def test_default_num_grasps(serve):
     client = serve(RecordingPredictor())
     response = client.call(client.request("grasp it", *cloud(), num_grasps=0))
     assert len(response.grasps) == 16
+
+
+def test_an_answer_the_caller_cannot_receive_is_retried_then_dropped_and_the_service_goes_on(serve):
+    """A caller whose response reader never matches (it asks for transient-local responses; the server's writer
+    is volatile) is the race of a just-discovered caller made permanent: the planner keeps trying for its
+    patience, reports the loss, and answers the next caller."""
+    unmatchable = PredictGraspClient(rclpy.create_node("unmatchable_client", context=serve.context))
+    unmatchable.node.destroy_client(unmatchable.client)
+    unmatchable.client = unmatchable.node.create_client(
+        PredictGrasp, "predict_grasp", qos_profile=QoSProfile(depth=10, durability=DurabilityPolicy.TRANSIENT_LOCAL))
+    client = serve(RecordingPredictor(), response_patience_s=0.6)  # waits for the service: discovery is done
+    time.sleep(0.5)  # the unmatchable client's request writer matches the server's reader like any other
+    with pytest.raises(ServiceUnavailableError, match="did not answer"):
+        unmatchable.call(unmatchable.request("", *cloud()), timeout=3.0)  # rejected at once: empty instruction
+    responses = serve.servers[-1].responses
+    assert responses.dropped == 1 and responses.delivered == 0
+    response = client.call(client.request("grasp it", *cloud()))
+    assert response.success
+    assert responses.delivered == 1 and responses.dropped == 1
