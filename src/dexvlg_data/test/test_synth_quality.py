@@ -3,7 +3,9 @@
 import numpy as np
 import pytest
 import torch
+from scipy.spatial import ConvexHull
 
+from dexvlg_data.synth.force_closure import cone_wrenches
 from dexvlg_data.synth.quality import q1_metric
 
 FACES = np.array([[1, 0, 0], [-1, 0, 0], [0, 1, 0], [0, -1, 0], [0, 0, 1], [0, 0, -1]], dtype=float)
@@ -24,6 +26,24 @@ def test_contacts_on_one_side_or_frictionless_pair_have_no_closure():
     pair = 0.03 * FACES[:2]
     assert q1_metric(pair, FACES[:2], mu=0.0) == 0.0
     assert q1_metric(pair[:1], FACES[:1]) == 0.0  # a single contact
+
+
+def test_joggled_hull_gives_the_exact_hulls_q1():
+    """q1_metric joggles qhull's input for speed: the value must stay that of the unjoggled hull, and contacts
+    whose wrench hull has the origin on its boundary (closure lost by a hair) must still score exactly 0."""
+    rng = np.random.default_rng(3)
+    for k in (3, 6, 12):
+        points = rng.normal(size=(k, 3)) * 0.03
+        normals = points / np.linalg.norm(points, axis=1, keepdims=True)
+        centre = points.mean(axis=0)
+        arm = float(np.linalg.norm(points - centre, axis=1).mean())
+        wrenches = cone_wrenches(torch.from_numpy(points)[None], torch.from_numpy(normals)[None],
+                                 torch.from_numpy(centre), 0.3, 8, arm)[0].T.numpy()
+        exact = ConvexHull(np.vstack([wrenches, np.zeros((1, 6))]))  # qhull's default: exact merged facets
+        offsets = -exact.equations[:, -1] / np.linalg.norm(exact.equations[:, :-1], axis=1)
+        assert q1_metric(points, normals) == pytest.approx(max(0.0, offsets.min()), abs=1e-8)
+    # Two opposite contacts with friction: the wrench set is flat in torque about their axis (origin on the hull).
+    assert q1_metric(0.03 * FACES[:2], FACES[:2], mu=0.3) == 0.0
 
 
 @pytest.fixture(scope="module")
