@@ -287,3 +287,14 @@ def test_summary_tallies_each_failure_kind_once(tmp_path):
     summary = summarize(tmp_path)
     assert summary["failures"] == {"pregrasp penetration": 6, "object slipped under +x": 6}
     assert summary["optimized"] == 32 and summary["validated"] == 8
+    assert summary["optimization_stages"] == {"units": 0, "cpu_s": {}}  # units from before stages were timed
+
+
+def test_summary_adds_up_the_synthesis_stages(reference):
+    _, root, _ = reference
+    stages = summarize(root)["optimization_stages"]
+    assert stages["units"] == 2
+    assert set(stages["cpu_s"]) == {"initial_poses", "optimization", "closing", "wrist_turns", "finger_placement",
+                                    "postures"}
+    records = [json.loads(path.read_text()) for path in (Path(root) / "units").glob("*/*.json")]
+    assert sum(stages["cpu_s"].values()) == pytest.approx(sum(r["optimization_s"] for r in records), rel=0.05)

@@ -1,5 +1,7 @@
 """End to end on a 6 cm box: a short optimization lowers the energy, is deterministic, and validates grasps."""
 
+import time
+
 import numpy as np
 import pytest
 import trimesh
@@ -39,6 +41,17 @@ def test_optimization_lowers_the_energy(batch):
         assert isinstance(grasp, Grasp) and grasp.part == "box" and grasp.style == "wrap"
         np.testing.assert_allclose(grasp.squeeze, 2 * grasp.joints - grasp.pregrasp)
         assert "energy_total" in grasp.scores
+
+
+def test_batches_say_where_their_cpu_time_went(target):
+    start = time.process_time()
+    batch = synthesize(target, "box", "pinch", CONFIG, seed=5)
+    spent = time.process_time() - start
+    assert list(batch.stages) == ["initial_poses", "optimization", "closing", "wrist_turns", "finger_placement",
+                                  "postures"]
+    assert all(seconds >= 0.0 for seconds in batch.stages.values())
+    assert batch.stages["optimization"] > 0.0
+    assert sum(batch.stages.values()) <= spent + 1e-6  # laps of one clock: they add up to no more than the call
 
 
 def test_synthesis_is_deterministic(target):

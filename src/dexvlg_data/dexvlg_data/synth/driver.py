@@ -209,6 +209,7 @@ def run_object(obj: ObjectRef, plan: SynthPlan, root: str) -> dict:
         if out.done(unit):
             continue
         grasps, optimized, reasons, timing, per_batch = [], 0, Counter(), defaultdict(float), []
+        stages: dict[str, float] = defaultdict(float)  # optimization_s split by synthesis stage
         for batch in range(plan.batches):
             t0 = time.process_time()  # CPU seconds of this process: core-hours, whatever else runs
             result = synthesize(target, unit.part, unit.style, plan.config, seed=unit.seed(batch))
@@ -216,6 +217,8 @@ def run_object(obj: ObjectRef, plan: SynthPlan, root: str) -> dict:
             checked = validate(result.grasps, target.sim, target.category, fallbacks=result.fallbacks)
             timing["optimization_s"] += t1 - t0
             timing["validation_s"] += time.process_time() - t1
+            for stage, seconds in result.stages.items():
+                stages[stage] += seconds
             optimized += len(checked)
             grasps += [v.grasp for v in checked if v.passed]
             reasons.update(failure_kind(v.result.reason) for v in checked if not v.passed)
@@ -226,6 +229,7 @@ def run_object(obj: ObjectRef, plan: SynthPlan, root: str) -> dict:
         record = {"object": obj.object_id, "category": target.category, "part": unit.part,
                   "kind": target.part(unit.part).kind, "style": unit.style, "optimized": optimized,
                   "validated": len(grasps), "validated_per_batch": per_batch, "failures": dict(reasons), **timing,
+                  "stages_s": dict(stages),
                   "posture_options": _posture_options(grasps),
                   "penetration_mm": [g.scores.get("penetration_mm") for g in grasps],
                   "self_penetration_mm": [g.scores.get("self_penetration_mm") for g in grasps]}
@@ -442,6 +446,10 @@ def summarize(root: str | Path) -> dict:
     for r in records:  # units made before the posture search have no such entry
         options.update(r.get("posture_options", {}))
     seconds = {k: sum(r.get(k, 0.0) for r in records) for k in ("optimization_s", "validation_s")}
+    # Where optimization_s goes, over the units that recorded it (those made before stages were timed did not).
+    staged, stage_s = [r["stages_s"] for r in records if "stages_s" in r], Counter()
+    for stages in staged:
+        stage_s.update(stages)
     return {
         "units": len(records), "objects": len({r["object"] for r in records}),
         "objects_with_grasps": len({r["object"] for r in records if r["validated"]}),
@@ -449,5 +457,6 @@ def summarize(root: str | Path) -> dict:
         "per_style": tally(lambda r: r["style"]), "per_kind": tally(lambda r: r["kind"]),
         "per_category": tally(lambda r: r["category"]),
         "failures": dict(failures.most_common()), "posture_options": dict(sorted(options.items())),
-        "seconds": seconds, "rejected": rejected,
+        "seconds": seconds, "optimization_stages": {"units": len(staged), "cpu_s": dict(stage_s)},
+        "rejected": rejected,
     }

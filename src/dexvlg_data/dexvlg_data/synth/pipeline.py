@@ -47,12 +47,27 @@ class SynthBatch:
     # Per PostureConfig.fallbacks entry, in order: (pregrasp, squeeze) of every grasp, (B, 22) each; validate()
     # tries them on grasps whose own squeeze lets the object slip.
     fallbacks: list[tuple[np.ndarray, np.ndarray]] = field(default_factory=list)
+    # CPU seconds of this process per stage, in pipeline order: where synthesis time goes.
+    stages: dict[str, float] = field(default_factory=dict)
+
+
+class _StageClock:
+    """Accumulates process CPU time into named stages: ``lap(name)`` charges the time since the last lap."""
+
+    def __init__(self) -> None:
+        self.stages: dict[str, float] = {}
+        self._mark = time.process_time()
+
+    def lap(self, name: str) -> None:
+        now = time.process_time()
+        self.stages[name] = self.stages.get(name, 0.0) + now - self._mark
+        self._mark = now
 
 
 def synthesize(obj: PartObject | SynthObject, part: str, style: str, config: SynthConfig | None = None,
                seed: int = 0) -> SynthBatch:
     """``config.batch_size`` optimized grasps of ``part`` in ``style`` (not yet validated)."""
-    start = time.perf_counter()
+    start, clock = time.perf_counter(), _StageClock()
     config = config or SynthConfig()
     if style not in STYLES:
         raise ValueError(f"unknown grasp style {style!r}; expected one of {STYLES}")
@@ -63,9 +78,11 @@ def synthesize(obj: PartObject | SynthObject, part: str, style: str, config: Syn
     rng = np.random.default_rng(seed)
     generator = torch.Generator().manual_seed(seed)
     init = initial_poses(target, part, style, config.batch_size, rng, config.init, hand)
+    clock.lap("initial_poses")
     energy = GraspEnergy(hand, target, part, style, config.energy, config.barrier_points)
     result = optimize(energy, init.root_pos, init.root_rot, init.joints, hand.lower, hand.upper, config.optimizer,
                       generator, hand.dtype)
+    clock.lap("optimization")
     joints = result.joints
     if config.postures.approach_hovering:
         result.root_pos = approach_until_contact(hand, target.sdf, result.root_pos, result.root_rot, joints,
@@ -74,15 +91,18 @@ def synthesize(obj: PartObject | SynthObject, part: str, style: str, config: Syn
     if config.postures.close_fingers:
         joints = close_fingers(hand, target.sdf, result.root_pos, result.root_rot, joints, style_fingers(hand, style),
                                config.postures.close_gap, keep_near=config.postures.close_keep_near)
+    clock.lap("closing")
     turns = tuple((int(axis), float(angle)) for axis, angle in config.postures.wrist_turns)
     if turns:
         result.root_pos, result.root_rot, joints = turn_for_closure(
             hand, target, part, result.root_pos, result.root_rot, joints, style_fingers(hand, style), turns,
             config.postures.close_gap, config.postures.place_min_gain)
+    clock.lap("wrist_turns")
     placed = tuple(f for f in config.postures.place_for_closure if f in style_fingers(hand, style))
     if placed:
         joints = place_for_closure(hand, target, part, result.root_pos, result.root_rot, joints,
                                    config.postures.close_gap, placed, config.postures.place_min_gain)
+    clock.lap("finger_placement")
     lifted = np.zeros((config.batch_size, len(FINGERS)), bool)
     if config.postures.lift_misaligned:
         lifted, _ = misaligned_fingers(hand, target, part, result.root_pos, result.root_rot, joints)
@@ -109,5 +129,6 @@ def synthesize(obj: PartObject | SynthObject, part: str, style: str, config: Syn
         grasps.append(Grasp(position=result.root_pos[i], rotation=rotations[i], joints=result.joints[i],
                             pregrasp=pregrasp[i], squeeze=squeeze[i], object_id=target.obj.object_id, part=part,
                             style=style, scores=scores))
+    clock.lap("postures")  # finger lifting, final energies, pregrasp/squeeze and fallback postures
     return SynthBatch(target.obj.object_id, target.category, part, target.part(part).kind, style, seed, grasps, init,
-                      result, time.perf_counter() - start, fallbacks)
+                      result, time.perf_counter() - start, fallbacks, clock.stages)
