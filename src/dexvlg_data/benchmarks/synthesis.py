@@ -234,7 +234,8 @@ def dataset_progress(root: Path, q1_grasps: int = 0) -> dict:
                          "objects_with_grasps": summary["objects_with_grasps"], "validated": summary["validated"],
                          "optimized": summary["optimized"], "yield": summary["yield"],
                          "per_style": summary["per_style"],
-                         "validated_per_core_hour": summary["validated"] / (cpu / 3600.0) if cpu else None}
+                         "validated_per_core_hour": summary["validated"] / (cpu / 3600.0) if cpu else None,
+                         "cpu_seconds": summary["seconds"], "optimization_stages": summary["optimization_stages"]}
         if q1_grasps and summary["validated"]:
             config = replace(SynthConfig(), sdf=SDFConfig(**plan["config"]["sdf"]))  # all quality() needs
             refs = [ObjectRef(**o) for o in plan["objects"]]
@@ -315,6 +316,7 @@ def main() -> None:
             "validated_per_core_hour": summary["validated"] / (cpu / 3600.0) if cpu else None,
             "time_split": {k: v / cpu for k, v in summary["seconds"].items()} if cpu else None,
             "cpu_seconds": summary["seconds"], "wall_seconds_this_run": wall,
+            "optimization_stages": summary["optimization_stages"],  # optimization CPU by synthesis stage
             "optimized_this_run": summary["optimized"] - before,
             "wall_seconds_synthesis": wall if summary["optimized"] > before else previous.get(name, {}).get(
                 "wall_seconds_synthesis", previous.get(name, {}).get("wall_seconds_this_run")),
