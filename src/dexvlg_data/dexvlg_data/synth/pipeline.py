@@ -78,7 +78,7 @@ def synthesize(obj: PartObject | SynthObject, part: str, style: str, config: Syn
     rng = np.random.default_rng(seed)
     generator = torch.Generator().manual_seed(seed)
     init = initial_poses(target, part, style, config.batch_size, rng, config.init, hand)
-    clock.lap("initial_poses")
+    clock.lap("initial_poses")  # with the set-up before it (preparing obj when it is a PartObject)
     energy = GraspEnergy(hand, target, part, style, config.energy, config.barrier_points)
     result = optimize(energy, init.root_pos, init.root_rot, init.joints, hand.lower, hand.upper, config.optimizer,
                       generator, hand.dtype)
