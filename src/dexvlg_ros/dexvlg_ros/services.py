@@ -34,7 +34,7 @@ class ResponseDelivery:
     delivered: int = 0
     retried: int = 0  # responses that needed more than one try
     dropped: int = 0  # responses given up on after patience_s
-    _logger: Any = field(default=None, repr=False)
+    logger: Any = field(default=None, repr=False)  # an rclpy logger for dropped responses
 
     def __call__(self, response: Any, header: Any) -> None:
         deadline = time.monotonic() + self.patience_s
@@ -43,12 +43,12 @@ class ResponseDelivery:
             tries += 1
             if self._send_and_see(response, header):
                 self.delivered += 1
-                self.retried += tries > 1
+                self.retried += int(tries > 1)
                 return
             if time.monotonic() >= deadline:
                 self.dropped += 1
-                if self._logger is not None:
-                    self._logger.error(
+                if self.logger is not None:
+                    self.logger.error(
                         f"response not delivered: the caller's response reader was not matched within "
                         f"{self.patience_s:.1f} s ({tries} tries); the caller will time out"
                     )
@@ -70,6 +70,6 @@ class ResponseDelivery:
 
 def deliver_responses(service: Service, patience_s: float = 5.0, logger: Any = None) -> ResponseDelivery:
     """Make the executor send `service`'s responses through a `ResponseDelivery`; returns it for its counters."""
-    delivery = ResponseDelivery(service.send_response, patience_s=patience_s, _logger=logger)
+    delivery = ResponseDelivery(service.send_response, patience_s=patience_s, logger=logger)
     service.send_response = delivery  # the executor calls srv.send_response(response, header)
     return delivery
