@@ -9,7 +9,6 @@ import time
 import numpy as np
 import pytest
 import rclpy
-from dexvlg_interfaces.srv import PredictGrasp
 from rclpy.executors import MultiThreadedExecutor
 from rclpy.parameter import Parameter
 from rclpy.qos import DurabilityPolicy, QoSProfile
@@ -47,7 +46,7 @@ def serve(monkeypatch):
     monkeypatch.setenv("ROS_DOMAIN_ID", str(60 + os.getpid() % 40))
     context = rclpy.Context()
     rclpy.init(context=context)
-    executors = []
+    started: list[tuple[MultiThreadedExecutor, PlannerNode]] = []
 
     def start(predictor, **parameters):
         overrides = [Parameter(name, value=value) for name, value in parameters.items()]
@@ -55,16 +54,14 @@ def serve(monkeypatch):
         executor = MultiThreadedExecutor(num_threads=2, context=context)
         executor.add_node(server)
         threading.Thread(target=executor.spin, daemon=True).start()
-        executors.append((executor, server))
-        start.servers.append(server)
+        started.append((executor, server))
         client = PredictGraspClient(rclpy.create_node("planner_test_client", context=context))
         client.wait(timeout=30.0)
         return client
 
-    start.servers = []
-    start.context = context
+    start.started, start.context = started, context  # for tests that need the server or a client of their own
     yield start
-    for executor, server in executors:
+    for executor, server in started:
         executor.shutdown()
         server.destroy_node()
     rclpy.shutdown(context=context)
@@ -114,15 +111,14 @@ def test_an_answer_the_caller_cannot_receive_is_retried_then_dropped_and_the_ser
     """A caller whose response reader never matches (it asks for transient-local responses; the server's writer
     is volatile) is the race of a just-discovered caller made permanent: the planner keeps trying for its
     patience, reports the loss, and answers the next caller."""
-    unmatchable = PredictGraspClient(rclpy.create_node("unmatchable_client", context=serve.context))
-    unmatchable.node.destroy_client(unmatchable.client)
-    unmatchable.client = unmatchable.node.create_client(
-        PredictGrasp, "predict_grasp", qos_profile=QoSProfile(depth=10, durability=DurabilityPolicy.TRANSIENT_LOCAL))
+    unmatchable = PredictGraspClient(rclpy.create_node("unmatchable_client", context=serve.context),
+                                     qos_profile=QoSProfile(depth=10, durability=DurabilityPolicy.TRANSIENT_LOCAL))
     client = serve(RecordingPredictor(), response_patience_s=0.6)  # waits for the service: discovery is done
     time.sleep(0.5)  # the unmatchable client's request writer matches the server's reader like any other
     with pytest.raises(ServiceUnavailableError, match="did not answer"):
         unmatchable.call(unmatchable.request("", *cloud()), timeout=3.0)  # rejected at once: empty instruction
-    responses = serve.servers[-1].responses
+    _, server = serve.started[-1]
+    responses = server.responses
     assert responses.dropped == 1 and responses.delivered == 0
     response = client.call(client.request("grasp it", *cloud()))
     assert response.success

@@ -6,6 +6,7 @@ import numpy as np
 from dexvlg_interfaces.srv import PredictGrasp
 from rclpy.executors import SingleThreadedExecutor
 from rclpy.node import Node
+from rclpy.qos import QoSProfile, qos_profile_services_default
 
 from dexvlg_ros.cloud import cloud_to_msg
 
@@ -17,9 +18,10 @@ class ServiceUnavailableError(TimeoutError):
 class PredictGraspClient:
     """Calls /predict_grasp from its own node; usable from plain Python without an executor."""
 
-    def __init__(self, node: Node, service: str = "predict_grasp") -> None:
+    def __init__(self, node: Node, service: str = "predict_grasp",
+                 qos_profile: QoSProfile = qos_profile_services_default) -> None:
         self.node = node
-        self.client = node.create_client(PredictGrasp, service)
+        self.client = node.create_client(PredictGrasp, service, qos_profile=qos_profile)
         # An executor of the node's own context: the node may live outside rclpy's default context.
         self._executor = SingleThreadedExecutor(context=node.context)
 
