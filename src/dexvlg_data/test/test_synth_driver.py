@@ -114,6 +114,25 @@ def test_a_unit_stops_after_a_batch_that_validates_nothing(tmp_path):
     assert any(len(r["validated_per_batch"]) == 3 for r in records.values())  # the bar's units ran every batch
 
 
+def test_fewer_batches_give_the_first_batches_of_more(reference, objects, tmp_path):
+    """A plan with fewer batches per unit is a prefix of one with more (seeds follow the unit and the batch), so a
+    dataset's batch count can be lowered without changing which grasps it holds.
+    """
+    _, reference_root, _ = reference
+    run_plan(SynthPlan(objects[:1], CONFIG, batches=1, styles=("wrap", "pinch")), tmp_path, workers=0, progress=False)
+    checked = 0
+    for style in ("wrap", "pinch"):
+        unit = Unit(objects[0], "box", style)
+        full, short = DatasetDir(reference_root), DatasetDir(tmp_path)
+        first = json.loads(full.unit_meta(unit).read_text())["validated_per_batch"][0]
+        assert json.loads(short.unit_meta(unit).read_text())["validated_per_batch"] == [first]
+        kept = read_grasps_table(short.grasps(unit)).to_pydict()
+        prefix = read_grasps_table(full.grasps(unit)).slice(0, first).to_pydict()
+        assert repr(kept) == repr(prefix)  # repr: a NaN score ("no Q1") equals itself
+        checked += first
+    assert checked > 0  # some grasps were compared
+
+
 def test_seeds_depend_on_the_unit_key_only(objects):
     a, b = Unit(objects[0], "box", "wrap"), Unit(objects[0], "box", "pinch")
     assert a.seed(0) == Unit(objects[0], "box", "wrap").seed(0)
