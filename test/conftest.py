@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -36,10 +37,15 @@ def rclpy_node(ros_domain):
 
 
 def start_process(args: list[str], **kwargs) -> subprocess.Popen:
-    return subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, **kwargs)
+    """Start a process whose output goes to a file: a pipe nobody reads until the end would block it at 64 KB."""
+    output = tempfile.TemporaryFile(mode="w+")
+    process = subprocess.Popen(args, stdout=output, stderr=subprocess.STDOUT, text=True, **kwargs)
+    process.output = output  # read back by stop_process
+    return process
 
 
 def stop_process(process: subprocess.Popen, timeout: float = 15.0) -> str:
+    """Stop it (SIGINT, then SIGKILL after ``timeout``) and return everything it printed."""
     if process.poll() is None:
         process.send_signal(signal.SIGINT)
         try:
@@ -47,7 +53,9 @@ def stop_process(process: subprocess.Popen, timeout: float = 15.0) -> str:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
-    return process.stdout.read() if process.stdout else ""
+    with process.output as output:
+        output.seek(0)
+        return output.read()
 
 
 @pytest.fixture

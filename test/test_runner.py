@@ -86,3 +86,13 @@ def test_parameter_override_reaches_the_node(runner_process, rclpy_node):
     points = np.random.default_rng(0).normal(size=(500, 3)).astype(np.float32)
     response = client.call(client.request("grasp it", points))
     assert response.success and len(response.grasps) == 3
+
+
+def test_a_process_that_prints_much_is_not_blocked_and_its_output_is_kept():
+    from conftest import start_process, stop_process
+
+    # More than a pipe holds (64 KB): with a pipe read only at the end, the child would block on its print.
+    process = start_process([sys.executable, "-c", "print('x' * 200_000); print('done')"])
+    assert process.wait(10) == 0
+    output = stop_process(process)
+    assert output.endswith("done\n") and len(output) > 200_000
