@@ -32,16 +32,16 @@ bench: setup
 
 # The grasp dataset of the shipped model (issue 5's recipe): resumable, so run it as often as it takes; the
 # tables are committed under data/grasps (one Parquet file per object, part and style).
-# Train: 44 objects x 24 categories = 1,056 objects (objects that yield no grasp, ~1 in 20 so far, still leave
-# 1,000 with grasps), up to 2 batches of 16 grasps per (part, style), a unit stopping after a batch that validates
+# Train: 44 objects x 24 categories = 1,056 objects (a margin for objects that yield no grasp: 1 of the first 61
+# over all splits), up to 2 batches of 16 grasps per (part, style), a unit stopping after a batch that validates
 # nothing; held-out instances and categories (up to 3 batches) for evaluation. A larger PER_CATEGORY grows the
 # plan (objects come seed by seed, categories within) without changing any grasp made so far.
-# Measured cost (plan version 10, first 20 train objects at 3 batches): 94 validated grasps and ~420 CPU-seconds per
-# object; Q1 hulls and finger closing were made 8.5 % cheaper since (same grasps). The first 2 batches of those
-# objects gave 63 validated grasps per object (1,268 of 1,877) for 71 % of the batches, so train runs 2 batches:
-# ~66,000 grasps for 1,056 objects (the goal is 50,000) in ~40 hours on 2 workers instead of ~56 (the grasps of
-# a 2-batch unit are the first 2 batches of a 3-batch one: seeds follow the unit and batch). The held-out splits
-# (160 objects, 17 done) add ~7 hours.
+# Why 2 batches: at 3 (plan version 10, first 20 objects) an object gave 94 validated grasps for ~420 CPU-seconds
+# (~384 with the later Q1 and closing speed-ups, same grasps): 1,008 objects would take ~56 hours on 2 workers for
+# ~90,000 grasps. Measured at 2 (first 44 objects, 2026-12-07): 59 validated grasps and 298 CPU-seconds per
+# object, so ~62,000 grasps for 1,056 objects (goal 50,000) in ~44 hours on 2 workers. The grasps of a 2-batch unit
+# are the first 2 batches of a 3-batch one (seeds follow the unit and batch; checked on 101 units). The held-out
+# splits (160 objects, 17 done) add ~7 hours.
 # WORKERS=n parallel processes; BACKEND=ray for a cluster (shared storage under data/).
 WORKERS ?= 2
 BACKEND ?= process
