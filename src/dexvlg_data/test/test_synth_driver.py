@@ -120,10 +120,10 @@ def test_fewer_batches_give_the_first_batches_of_more(reference, objects, tmp_pa
     """
     _, reference_root, _ = reference
     run_plan(SynthPlan(objects[:1], CONFIG, batches=1, styles=("wrap", "pinch")), tmp_path, workers=0, progress=False)
+    full, short = DatasetDir(reference_root), DatasetDir(tmp_path)
     checked = 0
     for style in ("wrap", "pinch"):
         unit = Unit(objects[0], "box", style)
-        full, short = DatasetDir(reference_root), DatasetDir(tmp_path)
         first = json.loads(full.unit_meta(unit).read_text())["validated_per_batch"][0]
         assert json.loads(short.unit_meta(unit).read_text())["validated_per_batch"] == [first]
         kept = read_grasps_table(short.grasps(unit)).to_pydict()
