@@ -38,8 +38,8 @@ bench: setup
 # plan (objects come seed by seed, categories within) without changing any grasp made so far.
 # Why 2 batches: at 3 (plan version 10, first 20 objects) an object gave 94 validated grasps for ~420 CPU-seconds
 # (~384 with the later Q1 and closing speed-ups, same grasps): 1,008 objects would take ~56 hours on 2 workers for
-# ~90,000 grasps. Measured at 2 (first 44 objects, 2026-12-07): 59 validated grasps and 298 CPU-seconds per
-# object, so ~62,000 grasps for 1,056 objects (goal 50,000) in ~44 hours on 2 workers. The grasps of a 2-batch unit
+# ~90,000 grasps. Measured at 2 (first 96 objects, 2026-12-07): ~56 validated grasps and ~280 CPU-seconds per
+# object, so ~59,000 grasps for 1,056 objects (goal 50,000) in ~41 hours on 2 workers. The grasps of a 2-batch unit
 # are the first 2 batches of a 3-batch one (seeds follow the unit and batch; checked on 101 units). The held-out
 # splits (160 objects, 17 done) add ~7 hours.
 # WORKERS=n parallel processes; BACKEND=ray for a cluster (shared storage under data/).
