@@ -11,8 +11,8 @@ the wall time of the run that made them). Reports
 - yield = validated / optimized, per split, style and part kind;
 - penetration and self-penetration (mm, the evaluator's) and Q1 (synth.quality: mu 0.3, links within 5 mm; again
   from the fingertips alone, the reference benchmark's setting) of validated grasps (all of them, up to
-  --q1-grasps, spread evenly over each object's units), with their contacts; for context, Q1 at the squeezed
-  posture and at the simulator's friction;
+  --q1-grasps, spread evenly over the whole set so that each grasp weighs the same), with their contacts; for
+  context, Q1 at the squeezed posture and at the simulator's friction;
 - six-direction success: validated / grasps that reached the disturbance test (passed the static checks);
 - validated grasps per core-hour and the share of optimization vs. simulation in the CPU time;
 - a picture of validated grasps on several objects (hand on the object, parts coloured);
@@ -75,8 +75,8 @@ def six_direction_success(records: list[dict]) -> dict:
 
 
 def quality(root: Path, objects: list[ObjectRef], config: SynthConfig, limit: int) -> dict:
-    """Penetration, self-penetration and Q1 of the validated grasps (Q1 of up to ``limit`` of them), over all and
-    over the wrap grasps alone (the reference dataset's published figures are for wrap grasps).
+    """Penetration, self-penetration and Q1 of the validated grasps (Q1 of up to ``limit`` of them, spread evenly over
+    the set), over all and over the wrap grasps alone (the reference dataset's published figures are for wrap grasps).
 
     Q1 twice: from every hand link within 5 mm (``q1``), and from the distal phalanges alone (``q1_tips_only``, the
     reference benchmark's evaluation setting); with the contacts behind them (links and fingertips within 5 mm,
@@ -92,18 +92,20 @@ def quality(root: Path, objects: list[ObjectRef], config: SynthConfig, limit: in
     #  q1 at the simulator's friction); None: not scored
     rows = []
     out = DatasetDir(root)
-    per_object = max(1, limit // max(1, len(objects)))
-    for obj in objects:
-        files = sorted((out.root / "grasps" / obj.object_id).glob("*.parquet"))
-        grasps = [g for f in files for g in read_grasps(f)]
-        if not grasps:
-            continue
-        target = prepare_object(obj.load(), config)
-        # Evenly spread over the object's units (files are sorted by part and style), not its first part only.
-        chosen = set(np.linspace(0, len(grasps) - 1, min(per_object, len(grasps))).round().astype(int).tolist())
+    per_object = {obj: [g for f in sorted((out.root / "grasps" / obj.object_id).glob("*.parquet"))
+                        for g in read_grasps(f)] for obj in objects}
+    # Q1's sample: evenly spread over all the grasps in order (objects, then their parts and styles), so that its
+    # mean estimates the set's mean, each grasp weighing the same (objects with more grasps weigh more).
+    total = sum(len(grasps) for grasps in per_object.values())
+    chosen = set(np.linspace(0, total - 1, min(limit, total)).round().astype(int).tolist()) if total else set()
+    first = 0  # index of the object's first grasp among all
+    for obj, grasps in per_object.items():
+        mine = {i - first for i in chosen if first <= i < first + len(grasps)}
+        first += len(grasps)
+        target = prepare_object(obj.load(), config) if mine else None
         for i, g in enumerate(grasps):
             scored: tuple = (None,) * 7
-            if i in chosen:
+            if i in mine:
                 names, points, normals = link_contacts(g, target)
                 tips = [k for k, name in enumerate(names) if name in TIP_LINKS]
                 squeezed = replace(g, joints=g.squeeze) if g.squeeze is not None else g
